@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Shared state and helpers of serrorctl's verbs. */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <systemd/sd-bus.h>
+
+#include "macro.h"
+
+/* Exit codes (serrorctl(1), EXIT STATUS). Verbs return a negative errno or
+ * one of these; main() maps errnos: -EINVAL to CLI_EXIT_USAGE, -EHOSTDOWN to
+ * CLI_EXIT_NO_DAEMON, anything else to CLI_EXIT_FAILURE. */
+enum {
+        CLI_EXIT_SUCCESS = 0,
+        CLI_EXIT_FAILURE = 1,
+        CLI_EXIT_USAGE = 2,     /* unknown verb or option, wrong arguments, invalid value */
+        CLI_EXIT_NO_DAEMON = 3, /* serrord is not reachable on the bus */
+};
+
+typedef enum JsonMode {
+        JSON_OFF,
+        JSON_SHORT,
+        JSON_PRETTY,
+} JsonMode;
+
+extern JsonMode arg_json;
+extern bool arg_allow_ids;
+extern bool arg_legend;
+
+typedef struct Verb {
+        const char *name;
+        unsigned min_args; /* after the verb itself */
+        unsigned max_args;
+        int (*run)(int argc, char *argv[]);
+        const char *args;    /* "VALUE", shown in help */
+        const char *summary; /* one line */
+        const char *details; /* the verb's --help body */
+} Verb;
+
+int verb_status(int argc, char *argv[]);
+int verb_decode(int argc, char *argv[]);
+int verb_encode(int argc, char *argv[]);
+
+/* Prints one error line "serrorctl: ..." to stderr and returns -EINVAL. */
+_printf_(1, 2) int usage_error(const char *fmt, ...);
+/* Prints "serrorctl: ..." with the message, returns r. */
+_printf_(2, 3) int log_error_errno(int r, const char *fmt, ...);
+
+/* Connects to the system bus (DBUS_SYSTEM_BUS_ADDRESS honoured). On failure
+ * prints why and returns -EHOSTDOWN. */
+int cli_bus_open(sd_bus **ret);
+/* Reports a failed call; maps "nobody owns the name" to -EHOSTDOWN with one
+ * clear line that names the bus name. Returns the negative errno to exit with. */
+int cli_bus_call_failed(const char *what, const sd_bus_error *error, int r);
+
+/* Prints obj per arg_json and releases nothing (the caller owns obj). */
+void json_print(struct json_object *obj);
+static inline struct json_object *json_object_put_null(struct json_object *o) {
+        json_object_put(o);
+        return NULL;
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct json_object *, json_object_put_null);
+#define _cleanup_json_ _cleanup_(json_object_put_nullp)

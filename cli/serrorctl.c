@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* serrorctl: global options, the verb table and exit-code mapping. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bus-names.h"
+#include "cli.h"
+
+JsonMode arg_json = JSON_OFF;
+bool arg_allow_ids = false;
+bool arg_legend = true;
+static bool arg_help = false;
+
+static const Verb verbs[] = {
+        { "status", 0, 0, verb_status, "", "Show serrord's version, host and KVM capabilities",
+          "Shows what serrord reports about itself: its version and start time, the\n"
+          "host architecture, whether /dev/kvm is usable and which of the KVM\n"
+          "capabilities serror relies on it has (a capability the host lacks is\n"
+          "shown as absent), the number of attached VMs and vcpus, and counters.\n"
+          "\n"
+          "Options:\n"
+          "     --json[=short|pretty]  Print a JSON object instead of text\n"
+          "\n"
+          "Exit status 3 means serrord is not reachable on the system bus.\n" },
+        { "decode", 1, 1, verb_decode, "VALUE", "Decode an SError ESR or ISS into named fields (offline)",
+          "Decodes VALUE, an ESR_ELx value as a guest reads it (EC 0x2F) or a bare\n"
+          "ISS (25 bits or fewer), into its fields: EC, IL, IDS, IESB, AET, EA and\n"
+          "DFSC, with what a Linux guest does when it takes it. Works without serrord.\n"
+          "\n"
+          "Examples:\n"
+          "  serrorctl decode 0xbe000c11     AET UER, DFSC asynchronous SError\n"
+          "  serrorctl decode 0xc11          the same, given as an ISS\n"
+          "\n"
+          "Options:\n"
+          "     --json[=short|pretty]  Print a JSON object instead of text\n" },
+        { "encode", 1, 1, verb_encode, "SYNDROME", "Encode a syndrome to the ISS and ESR a guest reads (offline)",
+          "Parses SYNDROME (see serrorctl(1), SYNDROMES) and prints the ISS that\n"
+          "serror writes and the ESR_ELx the guest reads. Works without serrord.\n"
+          "\n"
+          "SYNDROME is a comma-separated list:\n"
+          "  uc, ueu, ueo, uer, ce       AET name (DFSC = asynchronous SError)\n"
+          "  aet=NAME, iesb, ea          fields\n"
+          "  dfsc=uncategorized|async    the fault status code\n"
+          "  iss=0xNNN or 0xNNN          a whole ISS\n"
+          "  impdef=0xNNNNNN             IDS = 1, IMPLEMENTATION DEFINED (needs --allow-ids)\n"
+          "\n"
+          "Examples:\n"
+          "  serrorctl encode uer                 ISS 0xc11, ESR 0xbe000c11\n"
+          "  serrorctl encode aet=ce,iesb\n"
+          "  serrorctl encode --allow-ids impdef=0x11\n"
+          "\n"
+          "Options:\n"
+          "     --allow-ids            Accept IDS = 1 syndromes (outside KVM's documented ABI)\n"
+          "     --json[=short|pretty]  Print a JSON object instead of text\n" },
+};
+
+static const Verb *find_verb(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(verbs[i].name, name))
+                        return &verbs[i];
+        return NULL;
+}
+
+static void help(void) {
+        printf("Usage: serrorctl [OPTIONS...] COMMAND [ARGS...]\n"
+               "\n"
+               "Control serrord, which injects arm64 SErrors into KVM guests on purpose,\n"
+               "and decode or encode SError syndromes.\n"
+               "\n"
+               "Commands:\n");
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+                char left[40];
+                snprintf(left, sizeof(left), "%s %s", verbs[i].name, verbs[i].args);
+                printf("  %-20s %s\n", left, verbs[i].summary);
+        }
+        printf("\n"
+               "Options:\n"
+               "  -h --help              Show this help, or with a command that command's help\n"
+               "     --version           Show the version\n"
+               "     --json[=short|pretty]  Print JSON instead of text\n"
+               "     --no-legend         Omit headers and hints from text output\n"
+               "     --allow-ids         Accept IDS = 1 (IMPLEMENTATION DEFINED) syndromes\n"
+               "\n"
+               "serrorctl talks to %s on the system bus (DBUS_SYSTEM_BUS_ADDRESS\n"
+               "overrides its address). Exit status: 0 success, 1 failure, 2 invalid usage\n"
+               "or value, 3 serrord not reachable. See serrorctl(1).\n",
+               SERROR_BUS_NAME);
+}
+
+static void verb_help(const Verb *v) {
+        printf("Usage: serrorctl %s%s%s\n\n%s.\n\n%s", v->name, *v->args ? " " : "", v->args, v->summary, v->details);
+}
+
+static int parse_argv(int argc, char *argv[]) {
+        enum {
+                ARG_VERSION = 0x100,
+                ARG_JSON,
+                ARG_NO_LEGEND,
+                ARG_ALLOW_IDS,
+        };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "json", optional_argument, NULL, ARG_JSON },
+                { "no-legend", no_argument, NULL, ARG_NO_LEGEND },
+                { "allow-ids", no_argument, NULL, ARG_ALLOW_IDS },
+                {},
+        };
+        int c;
+
+        /* opterr = 0: an unknown option gets our own one-line message. */
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        arg_help = true;
+                        break;
+                case ARG_VERSION:
+                        printf("serrorctl %s\n", PACKAGE_VERSION);
+                        return 0;
+                case ARG_JSON:
+                        if (!optarg || streq(optarg, "short"))
+                                arg_json = JSON_SHORT;
+                        else if (streq(optarg, "pretty"))
+                                arg_json = JSON_PRETTY;
+                        else if (streq(optarg, "off"))
+                                arg_json = JSON_OFF;
+                        else
+                                return usage_error("invalid --json mode '%s': expected short, pretty or off", optarg);
+                        break;
+                case ARG_NO_LEGEND:
+                        arg_legend = false;
+                        break;
+                case ARG_ALLOW_IDS:
+                        arg_allow_ids = true;
+                        break;
+                case '?':
+                        if (optopt)
+                                return usage_error("unknown option '-%c' (see serrorctl --help)", optopt);
+                        return usage_error("unknown option '%s' (see serrorctl --help)", argv[optind - 1]);
+                case ':':
+                        return usage_error("option '%s' needs a value", argv[optind - 1]);
+                default:
+                        return -EINVAL;
+                }
+        return 1;
+}
+
+static int run(int argc, char *argv[]) {
+        const Verb *v;
+        unsigned nargs;
+        int r;
+
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r;
+
+        if (optind >= argc) {
+                if (arg_help) {
+                        help();
+                        return 0;
+                }
+                return usage_error("missing command (see serrorctl --help)");
+        }
+        if (streq(argv[optind], "help")) {
+                if (optind + 1 >= argc) {
+                        help();
+                        return 0;
+                }
+                v = find_verb(argv[optind + 1]);
+                if (!v)
+                        return usage_error("unknown command '%s' (see serrorctl --help)", argv[optind + 1]);
+                verb_help(v);
+                return 0;
+        }
+
+        v = find_verb(argv[optind]);
+        if (!v)
+                return usage_error("unknown command '%s' (see serrorctl --help)", argv[optind]);
+        if (arg_help) {
+                verb_help(v);
+                return 0;
+        }
+        nargs = (unsigned) (argc - optind - 1);
+        if (nargs < v->min_args)
+                return usage_error("'%s' needs %s (see serrorctl %s --help)", v->name, v->args, v->name);
+        if (nargs > v->max_args)
+                return usage_error("'%s' takes %s%s, got unexpected '%s'", v->name,
+                                   v->max_args == 0 ? "no arguments" : "only ", v->max_args == 0 ? "" : v->args,
+                                   argv[optind + 1 + v->max_args]);
+        return v->run(argc - optind, argv + optind);
+}
+
+int main(int argc, char *argv[]) {
+        int r = run(argc, argv);
+
+        if (r >= 0)
+                return r;
+        switch (r) {
+        case -EINVAL:
+                return CLI_EXIT_USAGE;
+        case -EHOSTDOWN:
+                return CLI_EXIT_NO_DAEMON;
+        default:
+                return CLI_EXIT_FAILURE;
+        }
+}

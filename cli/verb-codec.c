@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* serrorctl decode and encode: offline syndrome arithmetic, no daemon needed. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "parse-util.h"
+#include "serror/syndrome.h"
+
+/* arm64 Linux's do_serror(): only CE and UEO (restartable) are survivable;
+ * IDS = 1 and non-RAS DFSC are fatal (DOMAIN.md section 2). */
+static const char *linux_guest_reaction(const serror_syndrome *s) {
+        if (s->ids || s->dfsc != SERROR_DFSC_ASYNC)
+                return "panic";
+        return s->aet == SERROR_AET_CE || s->aet == SERROR_AET_UEO ? "continue" : "panic";
+}
+
+static const char *severity_name(const serror_syndrome *s) {
+        if (s->ids)
+                return "IMPLEMENTATION DEFINED (ranked as UC)";
+        if (s->dfsc != SERROR_DFSC_ASYNC)
+                return "uncategorized (ranked as UC)";
+        return serror_aet_to_string(s->aet);
+}
+
+static struct json_object *syndrome_to_json(const serror_syndrome *s) {
+        struct json_object *o = json_object_new_object();
+        uint32_t iss = serror_syndrome_iss(s), esr = serror_syndrome_esr(s);
+        char text[128], hex[16];
+
+        if (!o)
+                return NULL;
+        serror_syndrome_format(s, text, sizeof(text));
+        json_object_object_add(o, "syndrome", json_object_new_string(text));
+        snprintf(hex, sizeof(hex), "0x%08" PRIx32, esr);
+        json_object_object_add(o, "esr", json_object_new_int64(esr));
+        json_object_object_add(o, "esr_hex", json_object_new_string(hex));
+        snprintf(hex, sizeof(hex), "0x%06" PRIx32, iss);
+        json_object_object_add(o, "iss", json_object_new_int64(iss));
+        json_object_object_add(o, "iss_hex", json_object_new_string(hex));
+        json_object_object_add(o, "ec", json_object_new_int(SERROR_ESR_EC_SERROR));
+        json_object_object_add(o, "ec_name", json_object_new_string("SError"));
+        json_object_object_add(o, "il", json_object_new_int(1));
+        json_object_object_add(o, "ids", json_object_new_boolean(s->ids));
+        if (s->ids) {
+                json_object_object_add(o, "impdef", json_object_new_int64(s->impdef));
+        } else {
+                json_object_object_add(o, "iesb", json_object_new_boolean(s->iesb));
+                json_object_object_add(o, "ea", json_object_new_boolean(s->ea));
+                json_object_object_add(o, "dfsc", json_object_new_int(s->dfsc));
+                json_object_object_add(o, "dfsc_name", json_object_new_string(serror_dfsc_to_string(s->dfsc)));
+                if (s->dfsc == SERROR_DFSC_ASYNC) {
+                        json_object_object_add(o, "aet", json_object_new_int(s->aet));
+                        json_object_object_add(o, "aet_name", json_object_new_string(serror_aet_to_string(s->aet)));
+                } else
+                        json_object_object_add(o, "aet", NULL);
+        }
+        json_object_object_add(o, "severity", json_object_new_int(serror_syndrome_severity(s)));
+        json_object_object_add(o, "linux_guest", json_object_new_string(linux_guest_reaction(s)));
+        return o;
+}
+
+static void syndrome_print(const serror_syndrome *s) {
+        uint32_t iss = serror_syndrome_iss(s);
+        char text[128];
+
+        serror_syndrome_format(s, text, sizeof(text));
+        printf("     Syndrome: %s\n", text);
+        printf("          ESR: 0x%08" PRIx32 "\n", serror_syndrome_esr(s));
+        printf("           EC: 0x%02x (SError interrupt)\n", SERROR_ESR_EC_SERROR);
+        printf("           IL: 1\n");
+        printf("          ISS: 0x%06" PRIx32 "\n", iss);
+        if (s->ids) {
+                printf("          IDS: 1 (IMPLEMENTATION DEFINED syndrome)\n");
+                printf("       ImpDef: 0x%06" PRIx32 "\n", s->impdef);
+        } else {
+                printf("          IDS: 0 (architected syndrome)\n");
+                if (s->dfsc == SERROR_DFSC_ASYNC) {
+                        printf("         IESB: %d%s\n", s->iesb, s->iesb ? " (synchronized by an implicit error synchronization barrier)" : "");
+                        printf("          AET: 0b%d%d%d %s (%s)\n", (s->aet >> 2) & 1, (s->aet >> 1) & 1, s->aet & 1,
+                               serror_aet_to_string(s->aet), serror_aet_describe(s->aet));
+                }
+                printf("           EA: %d\n", s->ea);
+                printf("         DFSC: 0x%02x (%s)\n", s->dfsc, serror_dfsc_describe(s->dfsc));
+        }
+        printf("     Severity: %s\n", severity_name(s));
+        printf("  Linux guest: %s\n", streq(linux_guest_reaction(s), "panic") ? "panics (fatal SError)" : "logs it and continues");
+}
+
+static int show(const serror_syndrome *s) {
+        if (arg_json != JSON_OFF) {
+                _cleanup_json_ struct json_object *o = syndrome_to_json(s);
+                if (!o)
+                        return log_error_errno(-ENOMEM, "out of memory");
+                json_print(o);
+        } else
+                syndrome_print(s);
+        return 0;
+}
+
+int verb_decode(int argc, char *argv[]) {
+        serror_syndrome s;
+        serror_diag diag = {};
+        uint64_t value;
+        int r;
+
+        r = parse_u64(argv[1], &value);
+        if (r < 0)
+                return usage_error("cannot decode '%s': expected a number such as 0xbe000c11 (an ESR) or 0xc11 (an ISS)",
+                                   argv[1]);
+        /* Decoding reads what a guest saw, so IDS = 1 is always accepted here. */
+        if (value > SERROR_ISS_MASK)
+                r = serror_syndrome_from_esr(value, SERROR_ALLOW_IDS, &s, &diag);
+        else
+                r = serror_syndrome_from_iss((uint32_t) value, SERROR_ALLOW_IDS, &s, &diag);
+        if (r < 0)
+                return usage_error("cannot decode '%s': %s", argv[1], diag.message);
+        return show(&s);
+}
+
+int verb_encode(int argc, char *argv[]) {
+        serror_syndrome s;
+        serror_diag diag = {};
+        int r;
+
+        r = serror_syndrome_parse(argv[1], arg_allow_ids ? SERROR_ALLOW_IDS : 0, &s, &diag);
+        if (r < 0)
+                return usage_error("invalid syndrome '%s': %s", argv[1], diag.message);
+        return show(&s);
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* sd-bus inside libev: one ev_io on the bus fd, one ev_timer for sd-bus's own
+ * timeouts, and an ev_prepare that dispatches and then refreshes both. */
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "bus-loop.h"
+#include "log.h"
+#include "macro.h"
+
+static void bus_loop_refresh(BusLoop *b) {
+        uint64_t timeout_usec;
+        int events, want, r;
+
+        events = sd_bus_get_events(b->bus);
+        if (events < 0) {
+                log_error_errno(events, "Failed to read the bus's wanted events: %m");
+                b->error = events;
+                ev_break(b->loop, EVBREAK_ALL);
+                return;
+        }
+        want = (events & POLLIN ? EV_READ : 0) | (events & POLLOUT ? EV_WRITE : 0);
+        if (!ev_is_active(&b->io) || (b->io.events & (EV_READ | EV_WRITE)) != want) {
+                ev_io_stop(b->loop, &b->io);
+                ev_io_set(&b->io, sd_bus_get_fd(b->bus), want);
+                if (want != 0)
+                        ev_io_start(b->loop, &b->io);
+        }
+
+        /* sd-bus answers with an absolute CLOCK_MONOTONIC time; forgetting it
+         * stalls method-call timeouts and the authentication handshake. */
+        ev_timer_stop(b->loop, &b->timer);
+        r = sd_bus_get_timeout(b->bus, &timeout_usec);
+        if (r < 0) {
+                log_error_errno(r, "Failed to read the bus timeout: %m");
+                b->error = r;
+                ev_break(b->loop, EVBREAK_ALL);
+                return;
+        }
+        if (timeout_usec != UINT64_MAX) {
+                struct timespec now;
+                uint64_t now_usec;
+                double after;
+
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                now_usec = (uint64_t) now.tv_sec * 1000000u + (uint64_t) now.tv_nsec / 1000u;
+                after = timeout_usec > now_usec ? (double) (timeout_usec - now_usec) / 1e6 : 0.;
+                ev_timer_set(&b->timer, after, 0.);
+                ev_timer_start(b->loop, &b->timer);
+        }
+}
+
+static void bus_loop_dispatch(BusLoop *b) {
+        for (;;) {
+                int r = sd_bus_process(b->bus, NULL);
+                if (r == 0)
+                        break;
+                if (r < 0) {
+                        /* The bus went away (dbus-daemon stopped): nothing to serve. */
+                        log_error_errno(r, "Lost the bus connection: %m");
+                        b->error = r;
+                        ev_break(b->loop, EVBREAK_ALL);
+                        return;
+                }
+        }
+}
+
+static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents) {
+        BusLoop *b = container_of(w, BusLoop, prepare);
+
+        bus_loop_dispatch(b);
+        if (b->error == 0)
+                bus_loop_refresh(b);
+}
+
+/* The io and timer callbacks do nothing themselves: waking up is enough,
+ * because the prepare watcher runs before the loop blocks again. */
+static void on_io(struct ev_loop *loop, ev_io *w, int revents) {
+}
+
+static void on_timer(struct ev_loop *loop, ev_timer *w, int revents) {
+}
+
+int bus_loop_attach(BusLoop *b, struct ev_loop *loop, sd_bus *bus) {
+        int fd;
+
+        *b = (BusLoop) { .loop = loop, .bus = bus };
+        fd = sd_bus_get_fd(bus);
+        if (fd < 0)
+                return fd;
+        ev_io_init(&b->io, on_io, fd, EV_READ);
+        ev_timer_init(&b->timer, on_timer, 0., 0.);
+        ev_prepare_init(&b->prepare, on_prepare);
+        ev_prepare_start(loop, &b->prepare);
+        ev_io_start(loop, &b->io);
+        return 0;
+}
+
+void bus_loop_detach(BusLoop *b) {
+        if (!b->loop)
+                return;
+        ev_prepare_stop(b->loop, &b->prepare);
+        ev_io_stop(b->loop, &b->io);
+        ev_timer_stop(b->loop, &b->timer);
+        b->loop = NULL;
+}

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The Manager object on the bus: version, host, KVM capabilities, counters. */
+#include <errno.h>
+
+#include "bus-errors.h"
+#include "bus-manager.h"
+#include "bus-names.h"
+#include "log.h"
+#include "manager.h"
+
+const sd_bus_error_map serror_bus_error_map[] = {
+        SD_BUS_ERROR_MAP(SERROR_BUS_ERROR_NO_SUCH_VM, ENOENT),
+        SD_BUS_ERROR_MAP(SERROR_BUS_ERROR_INVALID_SYNDROME, EINVAL),
+        SD_BUS_ERROR_MAP(SERROR_BUS_ERROR_NOT_SUPPORTED, EOPNOTSUPP),
+        SD_BUS_ERROR_MAP(SERROR_BUS_ERROR_ACCESS_DENIED, EACCES),
+        SD_BUS_ERROR_MAP_END,
+};
+
+static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
+}
+
+static int property_get_architecture(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", host_architecture());
+}
+
+static int property_get_kvm_device(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        return sd_bus_message_append(reply, "s", m->kvm.device);
+}
+
+static int property_get_kvm_usable(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        /* 'b' is a 32-bit int on the wire; the struct field is a C bool. */
+        return sd_bus_message_append(reply, "b", (int) m->kvm.usable);
+}
+
+static int property_get_kvm_error(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        char buf[128];
+
+        return sd_bus_message_append(reply, "s", kvm_host_error_string(&m->kvm, buf, sizeof(buf)));
+}
+
+static int property_get_kvm_capabilities(sd_bus *bus, const char *path, const char *interface,
+                                         const char *property, sd_bus_message *reply, void *userdata,
+                                         sd_bus_error *error) {
+        Manager *m = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "{si}");
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; i < _KVM_HOST_CAP_MAX; i++) {
+                r = sd_bus_message_append(reply, "{si}", m->kvm.caps[i].name, (int32_t) m->kvm.caps[i].value);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
+static int property_get_counters(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "{st}");
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; i < _COUNTER_MAX; i++) {
+                r = sd_bus_message_append(reply, "{st}", counter_to_string((Counter) i), m->counters[i]);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Architecture", "s", property_get_architecture, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("StartTimestamp", "t", NULL, offsetof(Manager, start_realtime_usec),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("KvmDevice", "s", property_get_kvm_device, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("KvmUsable", "b", property_get_kvm_usable, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("KvmError", "s", property_get_kvm_error, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("KvmApiVersion", "i", NULL, offsetof(Manager, kvm.api_version), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("KvmCapabilities", "a{si}", property_get_kvm_capabilities, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("AttachedVMs", "u", NULL, offsetof(Manager, n_vms), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("AttachedVcpus", "u", NULL, offsetof(Manager, n_vcpus), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Counters", "a{st}", property_get_counters, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_VTABLE_END,
+};
+
+int bus_manager_add(Manager *m) {
+        int r;
+
+        r = sd_bus_add_object_vtable(m->bus, &m->manager_slot, SERROR_BUS_PATH, SERROR_BUS_MANAGER_INTERFACE,
+                                     manager_vtable, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to export %s on the bus: %m", SERROR_BUS_PATH);
+        return 0;
+}

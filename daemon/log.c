@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* serrord's logging back ends: sd-journal with structured fields, or plain stderr lines. */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <systemd/sd-journal.h>
+
+#include "log.h"
+
+static LogTarget log_target = LOG_TARGET_AUTO;
+static int log_max_level = LOG_INFO;
+static int log_resolved = -1; /* LOG_TARGET_JOURNAL or LOG_TARGET_STDERR once decided */
+
+static const char *const log_target_names[_LOG_TARGET_MAX] = {
+        [LOG_TARGET_AUTO] = "auto",
+        [LOG_TARGET_JOURNAL] = "journal",
+        [LOG_TARGET_STDERR] = "stderr",
+};
+
+static const char *const log_level_names[] = {
+        [LOG_EMERG] = "emerg", [LOG_ALERT] = "alert",   [LOG_CRIT] = "crit", [LOG_ERR] = "err",
+        [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice", [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
+};
+
+int log_target_from_string(const char *s, LogTarget *ret) {
+        for (int i = 0; i < _LOG_TARGET_MAX; i++)
+                if (strcaseeq(s, log_target_names[i])) {
+                        *ret = (LogTarget) i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+const char *log_target_to_string(LogTarget t) {
+        return t >= 0 && t < _LOG_TARGET_MAX ? log_target_names[t] : NULL;
+}
+
+int log_level_from_string(const char *s, int *ret) {
+        for (size_t i = 0; i < ELEMENTSOF(log_level_names); i++)
+                if (strcaseeq(s, log_level_names[i])) {
+                        *ret = (int) i;
+                        return 0;
+                }
+        if (strcaseeq(s, "error")) {
+                *ret = LOG_ERR;
+                return 0;
+        }
+        return -EINVAL;
+}
+
+void log_set_target(LogTarget target) {
+        log_target = target;
+        log_resolved = -1;
+}
+
+void log_set_max_level(int level) {
+        log_max_level = level;
+}
+
+int log_get_max_level(void) {
+        return log_max_level;
+}
+
+/* systemd sets JOURNAL_STREAM=DEV:INODE when stderr is a journal stream. */
+static bool stderr_is_journal(void) {
+        const char *e = getenv("JOURNAL_STREAM");
+        unsigned long long dev, ino;
+        struct stat st;
+
+        if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2)
+                return false;
+        if (fstat(STDERR_FILENO, &st) < 0)
+                return false;
+        return (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino;
+}
+
+static int resolve_target(void) {
+        if (log_resolved >= 0)
+                return log_resolved;
+        if (log_target == LOG_TARGET_AUTO)
+                log_resolved = stderr_is_journal() ? LOG_TARGET_JOURNAL : LOG_TARGET_STDERR;
+        else
+                log_resolved = log_target;
+        return log_resolved;
+}
+
+static void write_stderr(int level, const char *message) {
+        /* One write per line, so concurrent writers (tests) never interleave halves. */
+        char buf[2048];
+        int n = snprintf(buf, sizeof(buf), "serrord: %s\n", message);
+        if (n > (int) sizeof(buf) - 1)
+                n = (int) sizeof(buf) - 1, buf[n - 1] = '\n';
+        (void) !write(STDERR_FILENO, buf, (size_t) n);
+}
+
+int log_internal(int level, int error, const char *func, const char *format, ...) {
+        char message[1536];
+        va_list ap;
+        int saved = errno;
+
+        if (error < 0)
+                error = -error;
+        if (level > log_max_level)
+                return -error;
+
+        errno = error;
+        va_start(ap, format);
+        vsnprintf(message, sizeof(message), format, ap);
+        va_end(ap);
+
+        if (resolve_target() == LOG_TARGET_JOURNAL) {
+                char errno_field[32];
+                snprintf(errno_field, sizeof(errno_field), "ERRNO=%d", error);
+                if (sd_journal_send("MESSAGE=%s", message, "PRIORITY=%d", level, "CODE_FUNC=%s", func,
+                                    error > 0 ? errno_field : NULL, NULL) >= 0)
+                        goto out;
+        }
+        write_stderr(level, message);
+out:
+        errno = saved;
+        return -error;
+}
+
+int log_fields(int level, const char *message_id, const char *message, const char *const *fields) {
+        size_t n = 0;
+
+        if (level > log_max_level)
+                return 0;
+        for (const char *const *f = fields; f && *f; f++)
+                n++;
+
+        if (resolve_target() == LOG_TARGET_JOURNAL) {
+                struct iovec iov[n + 3];
+                char priority[16], *msg = NULL, *mid = NULL;
+                size_t k = 0;
+                int r;
+
+                snprintf(priority, sizeof(priority), "PRIORITY=%d", level);
+                if (asprintf(&msg, "MESSAGE=%s", message) < 0)
+                        return -ENOMEM;
+                iov[k++] = (struct iovec) { .iov_base = msg, .iov_len = strlen(msg) };
+                iov[k++] = (struct iovec) { .iov_base = priority, .iov_len = strlen(priority) };
+                if (message_id) {
+                        if (asprintf(&mid, "MESSAGE_ID=%s", message_id) < 0) {
+                                free(msg);
+                                return -ENOMEM;
+                        }
+                        iov[k++] = (struct iovec) { .iov_base = mid, .iov_len = strlen(mid) };
+                }
+                for (size_t i = 0; i < n; i++)
+                        iov[k++] = (struct iovec) { .iov_base = (void *) fields[i], .iov_len = strlen(fields[i]) };
+                r = sd_journal_sendv(iov, (int) k);
+                free(msg);
+                free(mid);
+                if (r >= 0)
+                        return 0;
+        }
+
+        /* On stderr the fields follow the message, so a reader of the text still has them. */
+        {
+                char line[1536];
+                size_t len = (size_t) snprintf(line, sizeof(line), "%s", message);
+                for (size_t i = 0; i < n && len < sizeof(line); i++)
+                        len += (size_t) snprintf(line + len, sizeof(line) - len, "%s%s", i == 0 ? " [" : " ", fields[i]);
+                if (n > 0 && len < sizeof(line))
+                        snprintf(line + len, sizeof(line) - len, "]");
+                write_stderr(level, line);
+        }
+        return 0;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The Manager: serrord's top-level object, owner of the loop, the bus and every registry. */
+#pragma once
+
+#include <ev.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+#include "bus-loop.h"
+#include "daemon-config.h"
+#include "kvm-host.h"
+#include "serror/syndrome.h"
+
+/* Monotonic event counts exported in the Counters property. */
+typedef enum Counter {
+        COUNTER_ATTACH_ACCEPTED,
+        COUNTER_ATTACH_REFUSED,
+        COUNTER_INJECT_REQUESTED,
+        _COUNTER_OUTCOME_FIRST, /* one per serror_outcome, in its order */
+        _COUNTER_MAX = _COUNTER_OUTCOME_FIRST + _SERROR_OUTCOME_MAX,
+} Counter;
+
+typedef struct Manager {
+        struct ev_loop *loop;
+        const DaemonConfig *config;
+
+        sd_bus *bus;
+        BusLoop bus_loop;
+        sd_bus_slot *manager_slot;
+
+        ev_signal sigterm;
+        ev_signal sigint;
+
+        KvmHost kvm;
+        uint64_t start_realtime_usec;
+
+        unsigned n_vms;
+        unsigned n_vcpus;
+        uint64_t counters[_COUNTER_MAX];
+} Manager;
+
+int manager_new(const DaemonConfig *config, Manager **ret);
+Manager *manager_free(Manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
+
+/* Probe KVM, connect to the system bus, export objects, take the name. */
+int manager_startup(Manager *m);
+/* Run until SIGTERM/SIGINT (0) or until the bus is lost (negative errno). */
+int manager_run(Manager *m);
+
+const char *counter_to_string(Counter c);

@@ -1,0 +1,124 @@
+#!/usr/bin/env bats
+# Every documented usage error of serrorctl and serrord, and their --help and --version.
+
+load helpers
+
+setup() {
+        export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$BATS_TEST_TMPDIR/no-bus-here"
+}
+
+@test "serrorctl --help lists every verb and the exit codes" {
+        run serrorctl --help
+        assert_success
+        for verb in status decode encode; do
+                assert_line --regexp "^  $verb "
+        done
+        assert_output --partial "3 serrord not reachable"
+}
+
+@test "serrorctl VERB --help and help VERB show the verb's help" {
+        for verb in status decode encode; do
+                run serrorctl "$verb" --help
+                assert_success
+                assert_line --index 0 --regexp "^Usage: serrorctl $verb"
+                help_text=$output
+                run serrorctl help "$verb"
+                assert_success
+                [ "$output" = "$help_text" ]
+        done
+}
+
+@test "serrorctl --version prints the package version" {
+        run serrorctl --version
+        assert_success
+        assert_output "serrorctl $(package_version)"
+}
+
+@test "usage errors exit 2 with one line that names the problem" {
+        run serrorctl
+        assert_failure 2
+        assert_output "serrorctl: missing command (see serrorctl --help)"
+        run serrorctl bogus
+        assert_failure 2
+        assert_output "serrorctl: unknown command 'bogus' (see serrorctl --help)"
+        run serrorctl --bogus status
+        assert_failure 2
+        assert_output "serrorctl: unknown option '--bogus' (see serrorctl --help)"
+        run serrorctl -x status
+        assert_failure 2
+        assert_output "serrorctl: unknown option '-x' (see serrorctl --help)"
+        run serrorctl decode
+        assert_failure 2
+        assert_output "serrorctl: 'decode' needs VALUE (see serrorctl decode --help)"
+        run serrorctl encode
+        assert_failure 2
+        assert_output "serrorctl: 'encode' needs SYNDROME (see serrorctl encode --help)"
+        run serrorctl decode 1 2
+        assert_failure 2
+        assert_output "serrorctl: 'decode' takes only VALUE, got unexpected '2'"
+        run serrorctl status extra
+        assert_failure 2
+        assert_output "serrorctl: 'status' takes no arguments, got unexpected 'extra'"
+        run serrorctl --json=weird status
+        assert_failure 2
+        assert_output "serrorctl: invalid --json mode 'weird': expected short, pretty or off"
+        run serrorctl help bogus
+        assert_failure 2
+        assert_output "serrorctl: unknown command 'bogus' (see serrorctl --help)"
+}
+
+@test "status without a bus exits 3 and names the bus name" {
+        run serrorctl status
+        assert_failure 3
+        assert_equal "${#lines[@]}" 1
+        assert_output --partial "serrord is not reachable"
+        assert_output --partial "org.serror.serror1"
+}
+
+@test "serrord --help and --version" {
+        run "$SERRORD" --help
+        assert_success
+        assert_output --partial "--config=PATH"
+        assert_output --partial "org.serror.serror1"
+        run "$SERRORD" --version
+        assert_success
+        assert_output "serrord $(package_version)"
+}
+
+@test "serrord usage errors exit 2 and name the value" {
+        run "$SERRORD" --log-level=loud
+        assert_failure 2
+        assert_output --partial "invalid --log-level 'loud'"
+        run "$SERRORD" --log-target=syslog
+        assert_failure 2
+        assert_output --partial "invalid --log-target 'syslog'"
+        run "$SERRORD" stray
+        assert_failure 2
+        assert_output --partial "unexpected argument 'stray'"
+        run "$SERRORD" --no-such-option
+        assert_failure 2
+}
+
+@test "serrord refuses a bad configuration file and names file and line" {
+        run "$SERRORD" --config="$BATS_TEST_TMPDIR/missing.conf"
+        assert_failure 2
+        assert_output --partial "missing.conf: No such file or directory"
+        printf '[Daemon]\nLogLevel=debug\nColour=blue\n' >"$BATS_TEST_TMPDIR/bad.conf"
+        run "$SERRORD" --config="$BATS_TEST_TMPDIR/bad.conf"
+        assert_failure 2
+        assert_output --partial "bad.conf: line 3: [Daemon] Colour=: unknown key"
+        printf '[Daemon]\nLogLevel=loud\n' >"$BATS_TEST_TMPDIR/bad2.conf"
+        run "$SERRORD" --config="$BATS_TEST_TMPDIR/bad2.conf"
+        assert_failure 2
+        assert_output --partial "line 2: [Daemon] LogLevel=: expected err, warning, notice, info or debug, got 'loud'"
+        printf '[Nope]\nX=1\n' >"$BATS_TEST_TMPDIR/bad3.conf"
+        run "$SERRORD" --config="$BATS_TEST_TMPDIR/bad3.conf"
+        assert_failure 2
+        assert_output --partial "unknown section [Nope]"
+}
+
+@test "serrord without a bus exits 1 and says why" {
+        run "$SERRORD" --log-target=stderr
+        assert_failure 1
+        assert_output --partial "Failed to connect to the system bus"
+}

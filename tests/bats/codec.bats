@@ -1,0 +1,130 @@
+#!/usr/bin/env bats
+# serrorctl decode and encode: offline syndrome arithmetic, checked against DOMAIN.md's vectors.
+
+load helpers
+
+setup() {
+        # No daemon and no bus: these verbs must work without either.
+        export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$BATS_TEST_TMPDIR/no-bus-here"
+}
+
+@test "encode uer gives ISS 0xc11 and ESR 0xbe000c11" {
+        run serrorctl encode uer
+        assert_success
+        assert_line --regexp '^ +ISS: 0x000c11$'
+        assert_line --regexp '^ +ESR: 0xbe000c11$'
+        assert_line --regexp '^ +AET: 0b011 UER '
+}
+
+@test "encode uer --json has the exact numbers" {
+        run serrorctl encode uer --json
+        assert_success
+        [ "$(jq -r .iss_hex <<<"$output")" = 0x000c11 ]
+        [ "$(jq -r .esr_hex <<<"$output")" = 0xbe000c11 ]
+        [ "$(jq -r .esr <<<"$output")" = $((0xbe000c11)) ]
+        [ "$(jq -r .aet_name <<<"$output")" = UER ]
+        [ "$(jq -r .dfsc <<<"$output")" = 17 ]
+}
+
+@test "decode 0xbe000c11: EC SError, AET UER, DFSC asynchronous SError" {
+        run serrorctl decode 0xbe000c11
+        assert_success
+        assert_line --regexp '^ +EC: 0x2f \(SError interrupt\)$'
+        assert_line --regexp '^ +AET: 0b011 UER \(recoverable state\)$'
+        assert_line --regexp '^ +DFSC: 0x11 \(asynchronous SError interrupt\)$'
+        assert_line --regexp '^ +Linux guest: panics'
+}
+
+@test "decode --json 0xbe000c11 names every field" {
+        run serrorctl --json decode 0xbe000c11
+        assert_success
+        run jq -c '[.ec_name, .ec, .il, .ids, .iesb, .ea, .aet_name, .dfsc_name, .syndrome]' <<<"$output"
+        assert_output '["SError",47,1,false,false,false,"UER","async","uer"]'
+}
+
+@test "decode of a bare ISS equals decode of its ESR" {
+        run serrorctl decode --json 0xc11
+        assert_success
+        iss_json=$output
+        run serrorctl decode --json 0xbe000c11
+        assert_success
+        [ "$iss_json" = "$output" ]
+}
+
+@test "encode: each AET name reaches its code, with IESB and EA" {
+        declare -A want=([uc]=0xbe000011 [ueu]=0xbe000411 [ueo]=0xbe000811 [uer]=0xbe000c11 [ce]=0xbe001811)
+        for name in "${!want[@]}"; do
+                run serrorctl encode --json "$name"
+                assert_success
+                [ "$(jq -r .esr_hex <<<"$output")" = "${want[$name]}" ] || fail "$name: $output"
+        done
+        run serrorctl encode --json aet=uer,iesb
+        [ "$(jq -r .esr_hex <<<"$output")" = 0xbe002c11 ]
+        run serrorctl encode --json aet=ce,ea
+        [ "$(jq -r .esr_hex <<<"$output")" = 0xbe001a11 ]
+        run serrorctl encode --json dfsc=uncategorized
+        [ "$(jq -r .esr_hex <<<"$output")" = 0xbe000000 ]
+        [ "$(jq -r .linux_guest <<<"$output")" = panic ]
+        run serrorctl encode --json iss=0xc11
+        [ "$(jq -r .syndrome <<<"$output")" = uer ]
+}
+
+@test "encode round-trips through decode" {
+        for s in uc ueu ueo uer ce aet=uer,iesb aet=ce,ea aet=ueo,iesb,ea dfsc=uncategorized dfsc=uncategorized,ea; do
+                run serrorctl encode --json "$s"
+                assert_success
+                esr=$(jq -r .esr_hex <<<"$output")
+                canonical=$(jq -r .syndrome <<<"$output")
+                run serrorctl decode --json "$esr"
+                assert_success
+                [ "$(jq -r .syndrome <<<"$output")" = "$canonical" ] || fail "$s -> $esr -> $output"
+        done
+}
+
+@test "impdef needs --allow-ids" {
+        run serrorctl encode impdef=0x123456
+        assert_failure 2
+        assert_output --partial "IDS"
+        run serrorctl encode --allow-ids --json impdef=0x123456
+        assert_success
+        [ "$(jq -r .esr_hex <<<"$output")" = 0xbf123456 ]
+        [ "$(jq -r .ids <<<"$output")" = true ]
+}
+
+@test "decode accepts an IDS = 1 ESR (DOMAIN.md: 0xbf000011)" {
+        run serrorctl decode --json 0xbf000011
+        assert_success
+        [ "$(jq -r .ids <<<"$output")" = true ]
+        [ "$(jq -r .impdef <<<"$output")" = 17 ]
+}
+
+@test "bad syndromes are refused with the field named" {
+        run serrorctl encode aet=bogus
+        assert_failure 2
+        assert_output --partial "AET"
+        run serrorctl encode iss=0x1011
+        assert_failure 2
+        assert_output --partial "reserved"
+        run serrorctl encode dfsc=uncategorized,iesb
+        assert_failure 2
+        assert_output --partial "IESB"
+        run serrorctl encode iss=0x1000c11
+        assert_failure 2
+        assert_output --partial "IDS"
+        run serrorctl encode ''
+        assert_failure 2
+}
+
+@test "decode refuses what is not an SError ESR" {
+        run serrorctl decode 0x96000045
+        assert_failure 2
+        assert_output --partial "EC 0x25"
+        run serrorctl decode 0xbc000c11
+        assert_failure 2
+        assert_output --partial "IL"
+        run serrorctl decode 0x1be000c11
+        assert_failure 2
+        run serrorctl decode nonsense
+        assert_failure 2
+        assert_output --partial "expected a number"
+}

@@ -1,0 +1,121 @@
+# Shared set-up for the BATS tier: a private system-bus-like dbus-daemon, and serrord on it.
+# Every process started here is stopped by the matching teardown.
+
+bats_load_library bats-support
+bats_load_library bats-assert
+
+: "${abs_top_builddir:?run the BATS tier through make check}"
+: "${abs_top_srcdir:?run the BATS tier through make check}"
+SERRORD="$abs_top_builddir/daemon/serrord"
+SERRORCTL="$abs_top_builddir/cli/serrorctl"
+HELPERS="$abs_top_builddir/tests/helpers"
+SERROR_BUS_NAME=org.serror.serror1
+SERROR_BUS_PATH=/org/serror/serror1
+: "${DBUS_DAEMON:=$(command -v dbus-daemon)}"
+
+# Wait until "$@" succeeds, up to $1 tenths of a second.
+wait_until() {
+        local tries=$1
+        shift
+        while ((tries-- > 0)); do
+                "$@" && return 0
+                sleep 0.1
+        done
+        return 1
+}
+
+require_dbus_daemon() {
+        [[ -x "$DBUS_DAEMON" ]] || skip "dbus-daemon is not installed (apt-get install dbus-daemon)"
+}
+
+# Start a private bus in $1 (a directory); exports DBUS_SYSTEM_BUS_ADDRESS.
+serror_bus_start() {
+        local dir=$1 sockdir
+        require_dbus_daemon
+        # The socket lives where unprivileged test users (setpriv) can reach it.
+        sockdir=$(mktemp -d /tmp/serror-bus.XXXXXX)
+        chmod 755 "$sockdir"
+        echo "$sockdir" >"$dir/bus.sockdir"
+        sed -e "s|@SOCKET@|$sockdir/system_bus_socket|" -e "s|@POLICYDIR@|$abs_top_srcdir/systemd|" \
+                "$abs_top_srcdir/tests/bats/system-bus.conf.in" >"$dir/bus.conf"
+        # fd 3 is bats's own: a background child holding it would stall the run.
+        "$DBUS_DAEMON" --config-file="$dir/bus.conf" --nofork --nopidfile >"$dir/dbus.log" 2>&1 3>&- &
+        echo $! >"$dir/dbus.pid"
+        export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$sockdir/system_bus_socket"
+        wait_until 50 test -S "$sockdir/system_bus_socket" || {
+                cat "$dir/dbus.log" >&2
+                return 1
+        }
+}
+
+serror_bus_stop() {
+        local dir=$1
+        [[ -f "$dir/dbus.pid" ]] || return 0
+        kill "$(cat "$dir/dbus.pid")" 2>/dev/null || true
+        rm -f "$dir/dbus.pid"
+        [[ -f "$dir/bus.sockdir" ]] && rm -rf "$(cat "$dir/bus.sockdir")" "$dir/bus.sockdir"
+        return 0
+}
+
+name_has_owner() {
+        dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+                org.freedesktop.DBus.NameHasOwner "string:${1:-$SERROR_BUS_NAME}" 2>/dev/null | grep -q 'boolean true'
+}
+
+name_has_no_owner() {
+        ! name_has_owner "$@"
+}
+
+# Start serrord on the private bus with the config file $dir/serrord.conf
+# (created empty when missing) and extra options; waits for its bus name.
+serror_daemon_start() {
+        local dir=$1
+        shift
+        [[ -f "$dir/serrord.conf" ]] || : >"$dir/serrord.conf"
+        "$SERRORD" --log-target=stderr --config="$dir/serrord.conf" "$@" >"$dir/serrord.log" 2>&1 3>&- &
+        SERRORD_PID=$!
+        echo "$SERRORD_PID" >"$dir/serrord.pid"
+        # A sanitizer build starts slower: allow 10 s.
+        if ! wait_until 100 name_has_owner; then
+                echo "serrord did not take $SERROR_BUS_NAME; its log:" >&2
+                cat "$dir/serrord.log" >&2
+                return 1
+        fi
+}
+
+# Stop serrord with SIGTERM; fails if it does not exit within 5 s.
+serror_daemon_stop() {
+        local dir=$1 pid
+        [[ -f "$dir/serrord.pid" ]] || return 0
+        pid=$(cat "$dir/serrord.pid")
+        rm -f "$dir/serrord.pid"
+        kill -TERM "$pid" 2>/dev/null || return 0
+        wait_until 50 bash -c "! kill -0 $pid 2>/dev/null" || {
+                kill -KILL "$pid" 2>/dev/null
+                echo "serrord ($pid) ignored SIGTERM" >&2
+                return 1
+        }
+}
+
+# Per-file fixture: one bus and one serrord for every test of the file.
+serror_fixture_setup() {
+        SERROR_DIR=$(mktemp -d "${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}/serror.XXXXXX")
+        export SERROR_DIR
+        serror_bus_start "$SERROR_DIR"
+        serror_daemon_start "$SERROR_DIR" "$@"
+}
+
+serror_fixture_teardown() {
+        [[ -n "${SERROR_DIR:-}" ]] || return 0
+        serror_daemon_stop "$SERROR_DIR"
+        serror_bus_stop "$SERROR_DIR"
+}
+
+serrorctl() {
+        "$SERRORCTL" "$@"
+}
+
+# The package version as configure set it, for --version checks.
+package_version() {
+        sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$abs_top_builddir/config.h"
+}
