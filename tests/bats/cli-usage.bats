@@ -122,3 +122,20 @@ setup() {
         assert_failure 1
         assert_output --partial "Failed to connect to the system bus"
 }
+
+@test "the man pages name every verb and option the tools accept" {
+        for verb in status decode encode help; do
+                grep -q "^\.B.* $verb\b\|^\.B $verb$\|^\.BI $verb " "$abs_top_srcdir/man/serrorctl.1" || fail "serrorctl.1 lacks $verb"
+        done
+        for opt in help version json no-legend allow-ids; do
+                grep -q -- "\\\\-\\\\-$(sed 's/-/\\\\-/g' <<<"$opt")" "$abs_top_srcdir/man/serrorctl.1" || fail "serrorctl.1 lacks --$opt"
+                serrorctl --help | grep -q -- "--$opt" || fail "serrorctl --help lacks --$opt"
+        done
+        for opt in help version config log-target log-level; do
+                grep -q -- "\\\\-\\\\-$(sed 's/-/\\\\-/g' <<<"$opt")" "$abs_top_srcdir/man/serrord.8" || fail "serrord.8 lacks --$opt"
+                "$SERRORD" --help | grep -q -- "--$opt" || fail "serrord --help lacks --$opt"
+        done
+        for key in LogLevel LogTarget KvmDevice; do
+                grep -q "^\.BI $key= " "$abs_top_srcdir/man/serrord.8" || fail "serrord.8 lacks $key="
+        done
+}
