@@ -223,7 +223,8 @@ int serror_syndrome_validate(const serror_syndrome *s, unsigned flags, serror_di
                                          "carries meaning", aet_code <= AET_CODE_MAX ?
                                          aet_code_to_bits(aet_code, bits) : "beyond 3 bits");
                 if (s->iesb)
-                        return diag_fail(diag, "IESB set with IDS=1; with IDS=1 only impdef (ISS[23:0]) carries meaning");
+                        return diag_fail(diag, "IESB set with IDS=1; with IDS=1 only impdef (ISS[23:0]) "
+                                         "carries meaning");
                 if (s->ea)
                         return diag_fail(diag, "EA set with IDS=1; with IDS=1 only impdef (ISS[23:0]) carries meaning");
                 if (dfsc_code != 0)

@@ -238,8 +238,8 @@ static void test_named_cases(void) {
                 r = serror_decide(kind, kind == SERROR_PENDING_KNOWN ? &pending : NULL, &incoming, t->mode, &d);
                 tap_ok(r == 0 && d.action == t->action && d.outcome == t->outcome &&
                                (d.action != SERROR_ACTION_WRITE || syndrome_eq(&d.write, &incoming)),
-                       "%s pending, then %s, %s: %s, %s%s", pending_name, t->incoming, serror_mode_to_string(t->mode), action_name(t->action),
-                       serror_outcome_to_string(t->outcome),
+                       "%s pending, then %s, %s: %s, %s%s", pending_name, t->incoming,
+                       serror_mode_to_string(t->mode), action_name(t->action), serror_outcome_to_string(t->outcome),
                        t->action == SERROR_ACTION_WRITE ? " (writes the new syndrome)" : "");
         }
 }

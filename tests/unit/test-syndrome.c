@@ -213,8 +213,8 @@ static void test_known_vectors(void) {
 
         s = (serror_syndrome) { .ea = true, .dfsc = SERROR_DFSC_UNCATEGORIZED };
         serror_syndrome_format(&s, buf, sizeof(buf));
-        tap_ok(streq(buf, "dfsc=uncategorized,ea"), "uncategorized with EA formats as 'dfsc=uncategorized,ea' (got '%s')",
-               buf);
+        tap_ok(streq(buf, "dfsc=uncategorized,ea"),
+               "uncategorized with EA formats as 'dfsc=uncategorized,ea' (got '%s')", buf);
 
         s = (serror_syndrome) { .ids = true, .impdef = 0x123456 };
         serror_syndrome_format(&s, buf, sizeof(buf));
@@ -425,7 +425,8 @@ static const struct_rejection validate_rejections[] = {
         { "IDS with IESB", { .ids = true, .iesb = true }, SERROR_ALLOW_IDS, { "IESB", "IDS=1" } },
         { "IDS with EA", { .ids = true, .ea = true }, SERROR_ALLOW_IDS, { "EA", "IDS=1" } },
         { "IDS with DFSC", { .ids = true, .dfsc = SERROR_DFSC_ASYNC }, SERROR_ALLOW_IDS, { "DFSC", "IDS=1" } },
-        { "impdef without IDS", { .impdef = 5, .dfsc = SERROR_DFSC_ASYNC }, SERROR_ALLOW_IDS, { "impdef 0x5", "IDS=0" } },
+        { "impdef without IDS", { .impdef = 5, .dfsc = SERROR_DFSC_ASYNC }, SERROR_ALLOW_IDS,
+          { "impdef 0x5", "IDS=0" } },
         { "unknown flag", { .dfsc = SERROR_DFSC_ASYNC }, 0x80, { "flags", "0x80" } },
 };
 
