@@ -10,12 +10,15 @@
 
 /* Exit codes (serrorctl(1), EXIT STATUS). Verbs return a negative errno or
  * one of these; main() maps errnos: -EINVAL to CLI_EXIT_USAGE, -EHOSTDOWN to
- * CLI_EXIT_NO_DAEMON, anything else to CLI_EXIT_FAILURE. */
+ * CLI_EXIT_NO_DAEMON, -ENOENT to CLI_EXIT_NOT_FOUND, -EACCES to
+ * CLI_EXIT_DENIED, anything else to CLI_EXIT_FAILURE. */
 enum {
         CLI_EXIT_SUCCESS = 0,
         CLI_EXIT_FAILURE = 1,
         CLI_EXIT_USAGE = 2,     /* unknown verb or option, wrong arguments, invalid value */
         CLI_EXIT_NO_DAEMON = 3, /* serrord is not reachable on the bus */
+        CLI_EXIT_NOT_FOUND = 4, /* the VM named does not exist */
+        CLI_EXIT_DENIED = 5,    /* the caller may not do this */
 };
 
 typedef enum JsonMode {
@@ -39,6 +42,8 @@ typedef struct Verb {
 } Verb;
 
 int verb_status(int argc, char *argv[]);
+int verb_list(int argc, char *argv[]);
+int verb_detach(int argc, char *argv[]);
 int verb_decode(int argc, char *argv[]);
 int verb_encode(int argc, char *argv[]);
 

@@ -24,6 +24,19 @@ static const Verb verbs[] = {
           "     --json[=short|pretty]  Print a JSON object instead of text\n"
           "\n"
           "Exit status 3 means serrord is not reachable on the system bus.\n" },
+        { "list", 0, 0, verb_list, "", "List the VMs attached to serrord and their vcpus",
+          "Lists every VM whose VMM is attached to serrord: name, UUID, VMM pid,\n"
+          "architecture, attached vcpu indexes, when it attached, and labels.\n"
+          "\n"
+          "Options:\n"
+          "     --json[=short|pretty]  Print a JSON array (vcpus with thread ids and kick signals)\n"
+          "     --no-legend            Omit the header and the summary line\n" },
+        { "detach", 1, 1, verb_detach, "VM", "Forget a VM: close every vcpu fd serrord holds for it",
+          "Detaches VM (a name or a UUID): serrord closes its vcpu fds and tells the\n"
+          "VMM's agent not to reconnect. The VM itself keeps running. Needs root or a\n"
+          "member of serrord's [Control] AllowGroups=.\n"
+          "\n"
+          "Exit status 4 means no such VM is attached; 5 means permission denied.\n" },
         { "decode", 1, 1, verb_decode, "VALUE", "Decode an SError ESR or ISS into named fields (offline)",
           "Decodes VALUE, an ESR_ELx value as a guest reads it (EC 0x2F) or a bare\n"
           "ISS (25 bits or fewer), into its fields: EC, IL, IDS, IESB, AET, EA and\n"
@@ -85,7 +98,8 @@ static void help(void) {
                "\n"
                "serrorctl talks to %s on the system bus (DBUS_SYSTEM_BUS_ADDRESS\n"
                "overrides its address). Exit status: 0 success, 1 failure, 2 invalid usage\n"
-               "or value, 3 serrord not reachable. See serrorctl(1).\n",
+               "or value, 3 serrord not reachable, 4 no such VM, 5 permission denied.\n"
+               "See serrorctl(1).\n",
                SERROR_BUS_NAME);
 }
 
@@ -203,6 +217,10 @@ int main(int argc, char *argv[]) {
                 return CLI_EXIT_USAGE;
         case -EHOSTDOWN:
                 return CLI_EXIT_NO_DAEMON;
+        case -ENOENT:
+                return CLI_EXIT_NOT_FOUND;
+        case -EACCES:
+                return CLI_EXIT_DENIED;
         default:
                 return CLI_EXIT_FAILURE;
         }

@@ -5,6 +5,7 @@
 #include "bus-errors.h"
 #include "bus-manager.h"
 #include "bus-names.h"
+#include "bus-vm.h"
 #include "log.h"
 #include "manager.h"
 
@@ -99,6 +100,33 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
+int bus_check_control_access(Manager *m, sd_bus_message *message, sd_bus_error *error) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        const gid_t *groups = NULL;
+        uid_t uid;
+        gid_t gid = (gid_t) -1;
+        int n_groups = 0, r;
+
+        r = sd_bus_query_sender_creds(message,
+                                      SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID | SD_BUS_CREDS_SUPPLEMENTARY_GIDS |
+                                              SD_BUS_CREDS_AUGMENT,
+                                      &creds);
+        if (r < 0)
+                return r;
+        r = sd_bus_creds_get_euid(creds, &uid);
+        if (r < 0)
+                return r;
+        (void) sd_bus_creds_get_egid(creds, &gid);
+        n_groups = sd_bus_creds_get_supplementary_gids(creds, &groups);
+        if (n_groups < 0)
+                n_groups = 0;
+        if (!access_list_allows(&m->control_access, uid, gid, groups, (size_t) n_groups))
+                return sd_bus_error_setf(error, SERROR_BUS_ERROR_ACCESS_DENIED,
+                                         "uid %u may not call %s: root or a member of [Control] AllowGroups= only.",
+                                         (unsigned) uid, sd_bus_message_get_member(message));
+        return 0;
+}
+
 int bus_manager_add(Manager *m) {
         int r;
 
@@ -106,5 +134,9 @@ int bus_manager_add(Manager *m) {
                                      manager_vtable, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to export %s on the bus: %m", SERROR_BUS_PATH);
+        r = sd_bus_add_object_vtable(m->bus, &m->vm_slot, SERROR_BUS_PATH, SERROR_BUS_MANAGER_INTERFACE,
+                                     bus_vm_vtable, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to export the VM registry on the bus: %m");
         return 0;
 }

@@ -6,7 +6,9 @@
 
 #include "conf.h"
 #include "daemon-config.h"
+#include "attach-proto.h"
 #include "macro.h"
+#include "parse-util.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024)
 
@@ -15,13 +17,75 @@ int daemon_config_init(DaemonConfig *c) {
                 .log_level = LOG_INFO,
                 .log_target = LOG_TARGET_AUTO,
                 .kvm_device = strdup("/dev/kvm"),
+                .attach_socket = strdup(DAEMON_DEFAULT_ATTACH_SOCKET),
+                .max_connections = 256,
+                .max_vms_per_user = 64,
+                .max_vcpus_per_vm = 1024,
         };
-        return c->kvm_device ? 0 : -ENOMEM;
+        /* The group the deployment creates for VMM users and operators. */
+        strcpy(c->attach_groups[c->n_attach_groups++].name, "serror");
+        strcpy(c->control_groups[c->n_control_groups++].name, "serror");
+        return c->kvm_device && c->attach_socket ? 0 : -ENOMEM;
 }
 
 void daemon_config_done(DaemonConfig *c) {
         free(c->kvm_device);
         c->kvm_device = NULL;
+        free(c->attach_socket);
+        c->attach_socket = NULL;
+}
+
+static int set_path(char **field, const char *value) {
+        char *copy = strdup(value);
+
+        if (!copy)
+                return -ENOMEM;
+        free(*field);
+        *field = copy;
+        return 0;
+}
+
+int daemon_config_set_attach_socket(DaemonConfig *c, const char *path) {
+        return set_path(&c->attach_socket, path);
+}
+
+/* A space-separated list of names or numbers; an empty value empties the list. */
+static int parse_id_list(const char *value, ConfigId *ids, unsigned *n, serror_diag *diag) {
+        const char *p = value;
+
+        *n = 0;
+        while (*p) {
+                size_t len;
+
+                p += strspn(p, " \t");
+                len = strcspn(p, " \t");
+                if (len == 0)
+                        break;
+                if (len >= sizeof(ids[0].name)) {
+                        snprintf(diag->message, sizeof(diag->message), "name '%.*s...' is too long", 20, p);
+                        return -EINVAL;
+                }
+                if (*n >= DAEMON_CONFIG_ID_MAX) {
+                        snprintf(diag->message, sizeof(diag->message), "more than %d names", DAEMON_CONFIG_ID_MAX);
+                        return -EINVAL;
+                }
+                memcpy(ids[*n].name, p, len);
+                ids[*n].name[len] = '\0';
+                (*n)++;
+                p += len;
+        }
+        return 0;
+}
+
+static int parse_limit(const char *value, unsigned max, unsigned *ret, serror_diag *diag) {
+        uint32_t v;
+
+        if (parse_u32(value, &v) < 0 || v == 0 || v > max) {
+                snprintf(diag->message, sizeof(diag->message), "expected a number from 1 to %u, got '%.64s'", max, value);
+                return -EINVAL;
+        }
+        *ret = v;
+        return 0;
 }
 
 static int diag_text(serror_diag *diag, const char *what, const char *value) {
@@ -40,19 +104,29 @@ static int config_assign(const char *section, const char *key, const char *value
                 if (streq(key, "LogTarget"))
                         return log_target_from_string(value, &c->log_target) < 0 ?
                                 diag_text(diag, "expected auto, journal or stderr", value) : 0;
-                if (streq(key, "KvmDevice")) {
-                        char *copy;
-                        if (value[0] != '/')
-                                return diag_text(diag, "expected an absolute path", value);
-                        copy = strdup(value);
-                        if (!copy)
-                                return -ENOMEM;
-                        free(c->kvm_device);
-                        c->kvm_device = copy;
-                        return 0;
-                }
+                if (streq(key, "KvmDevice"))
+                        return value[0] != '/' ? diag_text(diag, "expected an absolute path", value) :
+                                                 set_path(&c->kvm_device, value);
+        } else if (streq(section, "Attach")) {
+                if (streq(key, "Socket"))
+                        return value[0] != '/' ? diag_text(diag, "expected an absolute path", value) :
+                                                 set_path(&c->attach_socket, value);
+                if (streq(key, "AllowUsers"))
+                        return parse_id_list(value, c->attach_users, &c->n_attach_users, diag);
+                if (streq(key, "AllowGroups"))
+                        return parse_id_list(value, c->attach_groups, &c->n_attach_groups, diag);
+                if (streq(key, "MaxConnections"))
+                        return parse_limit(value, 65536, &c->max_connections, diag);
+                if (streq(key, "MaxVMsPerUser"))
+                        return parse_limit(value, 65536, &c->max_vms_per_user, diag);
+                if (streq(key, "MaxVcpusPerVM"))
+                        return parse_limit(value, ATTACH_VCPU_INDEX_MAX + 1, &c->max_vcpus_per_vm, diag);
+        } else if (streq(section, "Control")) {
+                if (streq(key, "AllowGroups"))
+                        return parse_id_list(value, c->control_groups, &c->n_control_groups, diag);
         } else {
-                snprintf(diag->message, sizeof(diag->message), "unknown section [%s] (known: [Daemon])", section);
+                snprintf(diag->message, sizeof(diag->message),
+                         "unknown section [%.32s] (known: [Daemon], [Attach], [Control])", section);
                 return -EINVAL;
         }
         snprintf(diag->message, sizeof(diag->message), "unknown key in [%s]", section);

@@ -20,6 +20,7 @@ enum {
 static const char *arg_config = NULL;
 static int arg_log_level = -1;
 static int arg_log_target = -1;
+static const char *arg_attach_socket = NULL;
 
 static void help(void) {
         printf("Usage: serrord [OPTIONS...]\n"
@@ -36,11 +37,14 @@ static void help(void) {
                "     --log-target=TARGET auto, journal or stderr (default: auto, the journal\n"
                "                         when started by systemd, else stderr)\n"
                "     --log-level=LEVEL   err, warning, notice, info or debug (default: info)\n"
+               "     --attach-socket=PATH\n"
+               "                         Where VMM agents connect (default: %s,\n"
+               "                         or the socket systemd passes)\n"
                "\n"
                "The bus is the system bus, or DBUS_SYSTEM_BUS_ADDRESS when it is set.\n"
                "Signals: SIGTERM and SIGINT stop the daemon cleanly.\n"
                "See serrord(8) for the configuration file and exit codes.\n",
-               SERROR_BUS_NAME, DAEMON_CONFIG_DEFAULT_PATH);
+               SERROR_BUS_NAME, DAEMON_CONFIG_DEFAULT_PATH, DAEMON_DEFAULT_ATTACH_SOCKET);
 }
 
 /* 1 to run, 0 to exit successfully (help/version), negative on a usage error. */
@@ -49,6 +53,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_VERSION = 0x100,
                 ARG_LOG_TARGET,
                 ARG_LOG_LEVEL,
+                ARG_ATTACH_SOCKET,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -56,6 +61,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "config", required_argument, NULL, 'c' },
                 { "log-target", required_argument, NULL, ARG_LOG_TARGET },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
+                { "attach-socket", required_argument, NULL, ARG_ATTACH_SOCKET },
                 {},
         };
         int c;
@@ -87,6 +93,13 @@ static int parse_argv(int argc, char *argv[]) {
                                         optarg);
                                 return -EINVAL;
                         }
+                        break;
+                case ARG_ATTACH_SOCKET:
+                        if (optarg[0] != '/') {
+                                fprintf(stderr, "serrord: invalid --attach-socket '%s': expected an absolute path\n", optarg);
+                                return -EINVAL;
+                        }
+                        arg_attach_socket = optarg;
                         break;
                 case '?':
                         fprintf(stderr, "Try 'serrord --help' for more information.\n");
@@ -123,6 +136,11 @@ static int run(int argc, char *argv[]) {
                 fprintf(stderr, "serrord: invalid configuration: %s\n", diag.message);
                 daemon_config_done(&config);
                 return EXIT_USAGE;
+        }
+        if (arg_attach_socket && daemon_config_set_attach_socket(&config, arg_attach_socket) < 0) {
+                fprintf(stderr, "serrord: out of memory\n");
+                daemon_config_done(&config);
+                return EXIT_RUNTIME;
         }
         log_set_target(arg_log_target >= 0 ? (LogTarget) arg_log_target : config.log_target);
         log_set_max_level(arg_log_level >= 0 ? arg_log_level : config.log_level);

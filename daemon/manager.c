@@ -5,6 +5,7 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "attach-server.h"
 #include "bus-manager.h"
 #include "bus-names.h"
 #include "log.h"
@@ -64,8 +65,11 @@ Manager *manager_free(Manager *m) {
                 ev_signal_stop(m->loop, &m->sigterm);
                 ev_signal_stop(m->loop, &m->sigint);
         }
+        /* Agents first: their VMs' detach signals still reach the bus. */
+        m->attach = attach_server_free(m->attach);
         bus_loop_detach(&m->bus_loop);
         m->manager_slot = sd_bus_slot_unref(m->manager_slot);
+        m->vm_slot = sd_bus_slot_unref(m->vm_slot);
         if (m->bus) {
                 /* Give the name back explicitly so watchers see it go at once. */
                 (void) sd_bus_release_name(m->bus, SERROR_BUS_NAME);
@@ -119,7 +123,14 @@ int manager_startup(Manager *m) {
                 log_warning("%s is not usable: %s.", m->kvm.device,
                             kvm_host_error_string(&m->kvm, error, sizeof(error)));
 
+        access_list_resolve(&m->control_access, "[Control]", NULL, 0, m->config->control_groups,
+                            m->config->n_control_groups);
+
         r = manager_connect_bus(m);
+        if (r < 0)
+                return r;
+
+        r = attach_server_new(m, m->config->attach_socket, &m->attach);
         if (r < 0)
                 return r;
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <systemd/sd-bus.h>
 
+#include "access.h"
 #include "bus-loop.h"
 #include "daemon-config.h"
 #include "kvm-host.h"
@@ -20,6 +21,9 @@ typedef enum Counter {
         _COUNTER_MAX = _COUNTER_OUTCOME_FIRST + _SERROR_OUTCOME_MAX,
 } Counter;
 
+typedef struct AttachServer AttachServer;
+typedef struct VM VM;
+
 typedef struct Manager {
         struct ev_loop *loop;
         const DaemonConfig *config;
@@ -27,9 +31,14 @@ typedef struct Manager {
         sd_bus *bus;
         BusLoop bus_loop;
         sd_bus_slot *manager_slot;
+        sd_bus_slot *vm_slot;
 
         ev_signal sigterm;
         ev_signal sigint;
+
+        AttachServer *attach;
+        AccessList control_access; /* who may call mutating methods */
+        VM *vms;
 
         KvmHost kvm;
         uint64_t start_realtime_usec;

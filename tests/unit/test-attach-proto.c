@@ -731,6 +731,11 @@ static void test_hello_contents(void) {
         hello_min(&m);
         m.request_id = 0;
         check_encode_fails(&m, -EINVAL, "HELLO with request id 0");
+        hello_min(&m);
+        m.hello.n_labels = 1;
+        strcpy(m.hello.labels[0].key, "k");
+        strcpy(m.hello.labels[0].value, "bell\a");
+        check_encode_fails(&m, -EINVAL, "a label value with a control character");
 }
 
 /* ---------------------------------------------------------------- other types' contents */
@@ -866,6 +871,9 @@ static void test_inject(void) {
         check_wire_fails(&w, -EBADMSG, "timeout 0");
         w_inject(&w, 0xc11, 1, 0, ATTACH_TIMEOUT_MAX_NS + 1);
         check_wire_fails(&w, -EBADMSG, "timeout one ns over 24 h");
+        w_inject(&w, 0xc11, 1, 0, 1);
+        w_set_le32(&w, HDR, ATTACH_VCPU_INDEX_MAX + 1);
+        check_wire_fails(&w, -EBADMSG, "INJECT for vcpu 65536");
 
         inject(&m, true, false, 0x1000011, SERROR_MODE_MERGE, 1);
         check_encode_fails(&m, -EINVAL, "IDS without allow_ids");
@@ -948,6 +956,9 @@ static void test_inject_result(void) {
         result_injected(&m);
         m.inject_result.message[0] = '\x1b';
         check_encode_fails(&m, -EINVAL, "an escape character in the message");
+        result_injected(&m);
+        m.inject_result.outcome = _SERROR_OUTCOME_MAX;
+        check_encode_fails(&m, -EINVAL, "outcome 8");
 }
 
 /* ---------------------------------------------------------------- encoder buffer and tables */

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The attached VMs on the bus: listing, detaching, and attach/detach signals. */
+#include <errno.h>
+
+#include "bus-errors.h"
+#include "bus-manager.h"
+#include "bus-names.h"
+#include "bus-vm.h"
+#include "connection.h"
+#include "log.h"
+#include "manager.h"
+#include "vm.h"
+
+void bus_manager_emit_attached_changed(Manager *m) {
+        if (!m->bus)
+                return;
+        (void) sd_bus_emit_properties_changed(m->bus, SERROR_BUS_PATH, SERROR_BUS_MANAGER_INTERFACE, "AttachedVMs",
+                                              "AttachedVcpus", NULL);
+}
+
+void bus_vm_emit_attached(Manager *m, const VM *vm) {
+        char uuid[37];
+
+        if (!m->bus)
+                return;
+        vm_uuid_string(vm, uuid);
+        (void) sd_bus_emit_signal(m->bus, SERROR_BUS_PATH, SERROR_BUS_MANAGER_INTERFACE, "VMAttached", "ssu", vm->name,
+                                  uuid, (uint32_t) vm->pid);
+        bus_manager_emit_attached_changed(m);
+}
+
+void bus_vm_emit_detached(Manager *m, const VM *vm, const char *reason) {
+        char uuid[37];
+
+        if (!m->bus)
+                return;
+        vm_uuid_string(vm, uuid);
+        (void) sd_bus_emit_signal(m->bus, SERROR_BUS_PATH, SERROR_BUS_MANAGER_INTERFACE, "VMDetached", "sss", vm->name,
+                                  uuid, reason ?: "");
+        bus_manager_emit_attached_changed(m);
+}
+
+static int append_vm(sd_bus_message *reply, const VM *vm) {
+        char uuid[37];
+        int r;
+
+        vm_uuid_string(vm, uuid);
+        r = sd_bus_message_open_container(reply, 'r', "ssuusta{ss}a(uuit)");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(reply, "ssuust", vm->name, uuid, (uint32_t) vm->pid, (uint32_t) vm->uid,
+                                  attach_arch_to_string(vm->arch) ?: "", vm->attach_usec);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "{ss}");
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; i < vm->n_labels; i++) {
+                r = sd_bus_message_append(reply, "{ss}", vm->labels[i].key, vm->labels[i].value);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(uuit)");
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; i < vm->n_vcpus; i++) {
+                const Vcpu *v = &vm->vcpus[i];
+                r = sd_bus_message_append(reply, "(uuit)", v->index, (uint32_t) v->tid, (int32_t) v->kick_signal,
+                                          v->attach_usec);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+static int method_list_vms(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        int r;
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(ssuusta{ss}a(uuit))");
+        if (r < 0)
+                return r;
+        for (const VM *vm = m->vms; vm; vm = vm->next) {
+                r = append_vm(reply, vm);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_detach_vm(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *target;
+        VM *vm;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &target);
+        if (r < 0)
+                return r;
+        r = bus_check_control_access(m, message, error);
+        if (r < 0)
+                return r;
+        vm = manager_find_vm(m, target);
+        if (!vm)
+                return sd_bus_error_setf(error, SERROR_BUS_ERROR_NO_SUCH_VM, "No VM named or with UUID '%s' is attached.",
+                                         target);
+        log_info("VM %s detached on request of the operator.", vm->name);
+        /* The agent is told not to reconnect: detaching is a decision, not a glitch. */
+        connection_close_with_notice(vm->connection, ECONNABORTED, "detached by the operator");
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+const sd_bus_vtable bus_vm_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_NAMES("ListVMs", "", , "a(ssuusta{ss}a(uuit))", SD_BUS_PARAM(vms), method_list_vms,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("DetachVM", "s", SD_BUS_PARAM(vm), "", , method_detach_vm, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_NAMES("VMAttached", "ssu", SD_BUS_PARAM(name) SD_BUS_PARAM(uuid) SD_BUS_PARAM(pid), 0),
+        SD_BUS_SIGNAL_WITH_NAMES("VMDetached", "sss", SD_BUS_PARAM(name) SD_BUS_PARAM(uuid) SD_BUS_PARAM(reason), 0),
+        SD_BUS_VTABLE_END,
+};

@@ -1,0 +1,626 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* One agent connection: hardened receive with fd passing, the HELLO/VCPU_ATTACH rules, replies, and the VMM's pidfd. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kcmp.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "attach-server.h"
+#include "connection.h"
+#include "kvm-fd.h"
+#include "log.h"
+#include "manager.h"
+#include "vm.h"
+
+/* A peer that does not read its replies cannot make us buffer without end. */
+#define CONNECTION_OUT_MAX 64u
+/* Datagrams handled per wake-up, so one busy peer cannot starve the others. */
+#define CONNECTION_BURST 32
+/* Supplementary groups we look at for the allowlist. */
+#define PEER_GROUPS_MAX 64
+
+static void connection_update_io(Connection *c) {
+        struct ev_loop *loop = c->server->manager->loop;
+        int events = EV_READ | (c->out_head ? EV_WRITE : 0);
+
+        if (c->close_after_flush)
+                events &= ~EV_READ;
+        if ((c->io.events & (EV_READ | EV_WRITE)) == events && ev_is_active(&c->io))
+                return;
+        ev_io_stop(loop, &c->io);
+        ev_io_set(&c->io, c->fd, events);
+        if (events)
+                ev_io_start(loop, &c->io);
+}
+
+/* Closing an AF_UNIX SEQPACKET socket with unread records makes the peer's
+ * next recv() fail with ECONNRESET before it can read our last notice; read
+ * and drop what is waiting (and every fd it carries) first. */
+static void connection_drain(Connection *c) {
+        for (unsigned i = 0; i < CONNECTION_OUT_MAX; i++) {
+                union {
+                        struct cmsghdr align;
+                        uint8_t space[CMSG_SPACE(sizeof(int) * 8)];
+                } control;
+                uint8_t byte;
+                struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+                struct msghdr mh = {
+                        .msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = &control,
+                        .msg_controllen = sizeof(control),
+                };
+
+                if (recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
+                        return;
+                for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+                        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+                                for (size_t k = 0; k < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
+                                        int fd;
+                                        memcpy(&fd, CMSG_DATA(cm) + k * sizeof(int), sizeof(int));
+                                        safe_close(fd);
+                                }
+        }
+}
+
+Connection *connection_free(Connection *c, const char *reason) {
+        AttachServer *s;
+        struct ev_loop *loop;
+
+        if (!c)
+                return NULL;
+        s = c->server;
+        loop = s->manager->loop;
+
+        if (c->vm) {
+                log_info("VM %s (pid %d) detached: %s.", c->vm->name, (int) c->peer.pid, reason);
+                c->vm = vm_free(c->vm, reason);
+        }
+        ev_io_stop(loop, &c->io);
+        ev_io_stop(loop, &c->pidfd_io);
+        connection_drain(c);
+        c->fd = safe_close(c->fd);
+        c->pidfd = safe_close(c->pidfd);
+        while (c->out_head) {
+                OutMessage *o = c->out_head;
+                c->out_head = o->next;
+                free(o);
+        }
+
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                s->connections = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        s->n_connections--;
+        free(c);
+        return NULL;
+}
+
+/* Flush what the socket takes now. 0, or a negative errno when the peer is gone. */
+static int connection_flush(Connection *c) {
+        while (c->out_head) {
+                OutMessage *o = c->out_head;
+                ssize_t n = send(c->fd, o->data, o->size, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+                if (n < 0) {
+                        if (errno == EAGAIN || errno == EINTR)
+                                break;
+                        return negative_errno();
+                }
+                c->out_head = o->next;
+                if (!c->out_head)
+                        c->out_tail = NULL;
+                c->n_out--;
+                free(o);
+        }
+        connection_update_io(c);
+        return 0;
+}
+
+int connection_send(Connection *c, const attach_msg *m) {
+        uint8_t buf[ATTACH_MSG_SIZE_MAX];
+        serror_diag diag = {};
+        OutMessage *o;
+        size_t size;
+        int r;
+
+        r = attach_msg_encode(m, buf, sizeof(buf), &size, &diag);
+        if (r < 0)
+                return log_error_errno(r, "Failed to encode %s for pid %d: %s", attach_msg_type_to_string(m->type),
+                                       (int) c->peer.pid, diag.message);
+        if (c->n_out >= CONNECTION_OUT_MAX)
+                return -ENOBUFS;
+        o = malloc(sizeof(*o) + size);
+        if (!o)
+                return -ENOMEM;
+        o->next = NULL;
+        o->size = size;
+        memcpy(o->data, buf, size);
+        if (c->out_tail)
+                c->out_tail->next = o;
+        else
+                c->out_head = o;
+        c->out_tail = o;
+        c->n_out++;
+        return connection_flush(c) < 0 ? -ECONNRESET : 0;
+}
+
+_printf_(4, 5) static int reply(Connection *c, uint64_t request_id, int error, const char *fmt, ...) {
+        attach_msg m = { .type = ATTACH_MSG_REPLY, .request_id = request_id };
+        char text[ATTACH_MESSAGE_MAX + 1];
+        va_list ap;
+
+        m.reply.status = error < 0 ? -error : error;
+        va_start(ap, fmt);
+        vsnprintf(text, sizeof(text), fmt, ap);
+        va_end(ap);
+        attach_message_copy(m.reply.message, text);
+        return connection_send(c, &m);
+}
+
+int connection_send_notice(Connection *c, int error, const char *message) {
+        return reply(c, 0, error, "%s", message);
+}
+
+void connection_close_with_notice(Connection *c, int error, const char *message) {
+        (void) connection_send_notice(c, error, message);
+        c->close_after_flush = true;
+        if (!c->out_head) {
+                connection_free(c, message);
+                return;
+        }
+        connection_update_io(c);
+}
+
+static bool tid_in_process(pid_t pid, pid_t tid) {
+        char path[64];
+
+        snprintf(path, sizeof(path), "/proc/%d/task/%d", (int) pid, (int) tid);
+        return access(path, F_OK) == 0;
+}
+
+/* A kick with a signal the VMM does not catch would kill it (DOMAIN.md 5). */
+static int signal_caught(pid_t pid, int sig) {
+        _cleanup_fclose_ FILE *f = NULL;
+        char path[64], line[256];
+        unsigned long long mask;
+
+        snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+        f = fopen(path, "re");
+        if (!f)
+                return negative_errno();
+        while (fgets(line, sizeof(line), f))
+                if (sscanf(line, "SigCgt: %llx", &mask) == 1)
+                        return (mask >> (sig - 1)) & 1;
+        return -EIO;
+}
+
+static int handle_hello(Connection *c, const attach_msg *m) {
+        Manager *manager = c->server->manager;
+        const attach_hello *h = &m->hello;
+        int r;
+
+        if (c->vm)
+                return reply(c, m->request_id, EALREADY, "HELLO was already accepted on this connection (VM %s)",
+                             c->vm->name);
+        if (h->arch != attach_arch_native())
+                return reply(c, m->request_id, EINVAL, "HELLO says architecture %s, but this host is %s",
+                             attach_arch_to_string(h->arch) ?: "?", attach_arch_to_string(attach_arch_native()) ?: "?");
+        if (h->vmm_pid != c->peer.pid)
+                return reply(c, m->request_id, EPERM, "HELLO says VMM pid %d, but the peer is pid %d",
+                             (int) h->vmm_pid, (int) c->peer.pid);
+        if (manager_find_vm(manager, h->name))
+                return reply(c, m->request_id, EEXIST, "a VM named %s is already attached", h->name);
+        if (h->has_uuid && manager_find_vm_by_uuid(manager, h->uuid))
+                return reply(c, m->request_id, EEXIST, "a VM with this UUID is already attached");
+        if (c->peer.uid != 0 && manager_count_vms_of_uid(manager, c->peer.uid) >= manager->config->max_vms_per_user)
+                return reply(c, m->request_id, EDQUOT, "uid %u already has %u VMs attached (MaxVMsPerUser=)",
+                             (unsigned) c->peer.uid, manager->config->max_vms_per_user);
+
+        r = vm_new(manager, c, h, c->peer.pid, c->peer.uid, &c->vm);
+        if (r < 0)
+                return reply(c, m->request_id, -r, "serrord could not register the VM: %s", strerror(-r));
+        log_info("VM %s attached: pid %d (%s), uid %u, %u label(s).", h->name, (int) c->peer.pid, c->peer_comm,
+                 (unsigned) c->peer.uid, h->n_labels);
+        return reply(c, m->request_id, 0, "attached as %s", h->name);
+}
+
+static int check_vcpu_fd(int fd, uint32_t claimed, char *why, size_t size) {
+        char path[64], link[256];
+        uint32_t index = UINT32_MAX;
+        kvm_fd_kind kind;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        n = readlink(path, link, sizeof(link) - 1);
+        if (n < 0)
+                return snprintf(why, size, "cannot read what the fd is: %s", strerror(errno)), -EBADF;
+        link[n] = '\0';
+        kind = kvm_fd_classify_link(link, &index);
+        if (kind != KVM_FD_VCPU)
+                return snprintf(why, size, "the fd is %s (%.100s)", kvm_fd_kind_describe(kind), link), -ENOTTY;
+        if (index != claimed)
+                return snprintf(why, size, "the fd is vcpu %" PRIu32 ", but VCPU_ATTACH claims vcpu %" PRIu32, index,
+                                claimed),
+                       -EINVAL;
+        return 0;
+}
+
+/* The fd must be one the peer itself holds, not a vcpu of some other VMM it
+ * got hold of: find it in the peer's fd table with kcmp(2). 0 when found,
+ * -EXDEV when not, another negative errno when the check cannot be made
+ * (no permission to inspect the peer: the check is then skipped). */
+static int peer_holds_fd(pid_t peer, int fd) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        char path[64];
+        struct dirent *de;
+        pid_t self = getpid();
+
+        snprintf(path, sizeof(path), "/proc/%d/fd", (int) peer);
+        d = opendir(path);
+        if (!d)
+                return negative_errno();
+        while ((de = readdir(d))) {
+                char *end;
+                long theirs = strtol(de->d_name, &end, 10);
+                long r;
+
+                if (de->d_name[0] == '.' || *end != '\0')
+                        continue;
+                r = syscall(SYS_kcmp, peer, self, KCMP_FILE, (unsigned long) theirs, (unsigned long) fd);
+                if (r == 0)
+                        return 0;
+                if (r < 0 && (errno == EPERM || errno == EACCES))
+                        return -EPERM;
+        }
+        return -EXDEV;
+}
+
+static int handle_vcpu_attach(Connection *c, const attach_msg *m, int *fd) {
+        const attach_vcpu_attach *a = &m->vcpu_attach;
+        Manager *manager = c->server->manager;
+        char why[192];
+        int r;
+
+        if (!c->vm)
+                return reply(c, m->request_id, ENOTCONN, "send HELLO before VCPU_ATTACH");
+        r = check_vcpu_fd(*fd, a->vcpu, why, sizeof(why));
+        if (r < 0)
+                return reply(c, m->request_id, -r, "vcpu %" PRIu32 " refused: %s", a->vcpu, why);
+        if (vm_find_vcpu(c->vm, a->vcpu))
+                return reply(c, m->request_id, EEXIST, "vcpu %" PRIu32 " of %s is already attached", a->vcpu,
+                             c->vm->name);
+        if (c->vm->n_vcpus >= manager->config->max_vcpus_per_vm)
+                return reply(c, m->request_id, EDQUOT, "%s already has %u vcpus attached (MaxVcpusPerVM=)",
+                             c->vm->name, manager->config->max_vcpus_per_vm);
+        if (!tid_in_process(c->peer.pid, a->tid))
+                return reply(c, m->request_id, ESRCH, "thread %d is not a thread of the VMM (pid %d)", (int) a->tid,
+                             (int) c->peer.pid);
+        r = peer_holds_fd(c->peer.pid, *fd);
+        if (r == -EXDEV)
+                return reply(c, m->request_id, EXDEV, "vcpu %" PRIu32 " refused: the fd is a vcpu of another process",
+                             a->vcpu);
+        if (r < 0)
+                log_debug_errno(r, "Cannot check which process holds vcpu %" PRIu32 " of pid %d: %m", a->vcpu,
+                                (int) c->peer.pid);
+        r = signal_caught(c->peer.pid, a->kick_signal);
+        if (r == 0)
+                return reply(c, m->request_id, EINVAL,
+                             "the VMM does not handle signal %d (%s): a kick would kill it; install a handler first",
+                             a->kick_signal, strsignal(a->kick_signal));
+
+        r = vm_add_vcpu(c->vm, a->vcpu, a->tid, a->kick_signal, *fd);
+        if (r < 0)
+                return reply(c, m->request_id, -r, "serrord could not attach vcpu %" PRIu32 ": %s", a->vcpu,
+                             strerror(-r));
+        *fd = -EBADF; /* the vcpu owns it now */
+        manager->counters[COUNTER_ATTACH_ACCEPTED]++;
+        log_debug("VM %s: vcpu %" PRIu32 " attached (thread %d, kick signal %d).", c->vm->name, a->vcpu, (int) a->tid,
+                  a->kick_signal);
+        return reply(c, m->request_id, 0, "vcpu %" PRIu32 " attached", a->vcpu);
+}
+
+static int handle_vcpu_detach(Connection *c, const attach_msg *m) {
+        int r;
+
+        if (!c->vm)
+                return reply(c, m->request_id, ENOTCONN, "send HELLO before VCPU_DETACH");
+        r = vm_remove_vcpu(c->vm, m->vcpu_detach.vcpu);
+        if (r == -ENOENT)
+                return reply(c, m->request_id, ENOENT, "vcpu %" PRIu32 " is not attached", m->vcpu_detach.vcpu);
+        log_debug("VM %s: vcpu %" PRIu32 " detached.", c->vm->name, m->vcpu_detach.vcpu);
+        return reply(c, m->request_id, 0, "vcpu %" PRIu32 " detached", m->vcpu_detach.vcpu);
+}
+
+/* Returns 0 to go on, or a negative errno when the connection must close. */
+static int handle_datagram(Connection *c, const uint8_t *buf, size_t len, int flags, int *fds, unsigned n_fds) {
+        Manager *manager = c->server->manager;
+        serror_diag diag = {};
+        attach_header h = {};
+        attach_msg m;
+        int r;
+
+        r = attach_header_decode(buf, len, &h, &diag);
+        if (r == -EMSGSIZE) {
+                manager->counters[COUNTER_ATTACH_REFUSED]++;
+                return reply(c, 0, EMSGSIZE, "%s", diag.message);
+        }
+        if (r < 0) {
+                /* Not our magic: the peer does not speak this protocol, and nothing it sends can be trusted. */
+                log_warning("pid %d (%s) does not speak the attach protocol (%s); closing its connection.",
+                            (int) c->peer.pid, c->peer_comm, diag.message);
+                manager->counters[COUNTER_ATTACH_REFUSED]++;
+                return -EPROTO;
+        }
+        if (flags & MSG_TRUNC) {
+                manager->counters[COUNTER_ATTACH_REFUSED]++;
+                return reply(c, h.request_id, EMSGSIZE, "message larger than %u bytes refused", ATTACH_MSG_SIZE_MAX);
+        }
+        if (flags & MSG_CTRUNC) {
+                manager->counters[COUNTER_ATTACH_REFUSED]++;
+                return reply(c, h.request_id, EBADF, "too many fds: a %s carries %u",
+                             attach_msg_type_to_string(h.type) ?: "message", attach_msg_type_fds(h.type));
+        }
+
+        r = attach_msg_decode(buf, len, &m, &diag);
+        if (r < 0) {
+                manager->counters[COUNTER_ATTACH_REFUSED]++;
+                if (r == -EPROTO)
+                        return -EPROTO;
+                return reply(c, h.request_id, -r, "%s", diag.message);
+        }
+        if (n_fds != attach_msg_type_fds(m.type)) {
+                manager->counters[COUNTER_ATTACH_REFUSED]++;
+                return reply(c, m.request_id, EBADF, "%s carries %u fd(s), got %u", attach_msg_type_to_string(m.type),
+                             attach_msg_type_fds(m.type), n_fds);
+        }
+        if (!(attach_msg_type_senders(m.type) & ATTACH_SENDER_AGENT)) {
+                manager->counters[COUNTER_ATTACH_REFUSED]++;
+                return reply(c, m.request_id, EBADMSG, "%s is sent by serrord, not by agents",
+                             attach_msg_type_to_string(m.type));
+        }
+
+        switch (m.type) {
+        case ATTACH_MSG_HELLO:
+                return handle_hello(c, &m);
+        case ATTACH_MSG_VCPU_ATTACH:
+                r = handle_vcpu_attach(c, &m, &fds[0]);
+                if (fds[0] >= 0)
+                        manager->counters[COUNTER_ATTACH_REFUSED]++;
+                return r;
+        case ATTACH_MSG_VCPU_DETACH:
+                return handle_vcpu_detach(c, &m);
+        case ATTACH_MSG_BYE:
+                (void) reply(c, m.request_id, 0, "bye");
+                c->close_after_flush = true;
+                return -ESHUTDOWN;
+        case ATTACH_MSG_REPLY:
+        case ATTACH_MSG_INJECT_RESULT:
+                /* serrord has no request outstanding that this could answer. */
+                log_debug("pid %d sent %s for unknown request %" PRIu64 "; ignored.", (int) c->peer.pid,
+                          attach_msg_type_to_string(m.type), m.request_id);
+                return 0;
+        default:
+                return reply(c, m.request_id, EOPNOTSUPP, "message type %u is not handled", (unsigned) m.type);
+        }
+}
+
+static void close_fds(int *fds, unsigned n) {
+        for (unsigned i = 0; i < n; i++)
+                fds[i] = safe_close(fds[i]);
+}
+
+/* 1 when a datagram was handled, 0 when none was waiting, negative to close. */
+static int connection_receive_one(Connection *c) {
+        static uint8_t buf[ATTACH_MSG_SIZE_MAX];
+        union {
+                struct cmsghdr align;
+                uint8_t space[CMSG_SPACE(sizeof(int) * ATTACH_FDS_MAX)];
+        } control;
+        struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+        struct msghdr mh = {
+                .msg_iov = &iov,
+                .msg_iovlen = 1,
+                .msg_control = &control,
+                .msg_controllen = sizeof(control),
+        };
+        int fds[ATTACH_FDS_MAX];
+        unsigned n_fds = 0;
+        bool bad_control = false;
+        ssize_t n;
+        int r;
+
+        n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        if (n < 0) {
+                if (errno == EAGAIN || errno == EINTR)
+                        return 0;
+                return negative_errno();
+        }
+
+        /* Collect every fd first, whatever happens next, so none can leak. */
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+                if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len >= CMSG_LEN(0)) {
+                        size_t count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                        const uint8_t *data = CMSG_DATA(cm);
+                        for (size_t i = 0; i < count; i++) {
+                                int fd;
+                                memcpy(&fd, data + i * sizeof(int), sizeof(int));
+                                if (n_fds < ATTACH_FDS_MAX)
+                                        fds[n_fds++] = fd;
+                                else {
+                                        safe_close(fd);
+                                        mh.msg_flags |= MSG_CTRUNC;
+                                }
+                        }
+                } else
+                        bad_control = true;
+        }
+        if (n == 0 && mh.msg_controllen == 0 && !(mh.msg_flags & MSG_TRUNC))
+                /* A zero-length read on SOCK_SEQPACKET is the peer's close. */
+                return -ECONNRESET;
+        if (bad_control) {
+                close_fds(fds, n_fds);
+                n_fds = 0;
+                return reply(c, 0, EBADMSG, "unexpected control message (only SCM_RIGHTS is accepted)") < 0 ? -ECONNRESET : 1;
+        }
+        if (mh.msg_flags & MSG_CTRUNC) {
+                /* The kernel dropped what did not fit; we close what did. */
+                close_fds(fds, n_fds);
+                n_fds = 0;
+        }
+
+        r = handle_datagram(c, buf, (size_t) n, mh.msg_flags, fds, n_fds);
+        close_fds(fds, n_fds); /* whatever no handler claimed */
+        return r < 0 ? r : 1;
+}
+
+static void on_io(struct ev_loop *loop, ev_io *w, int revents) {
+        Connection *c = container_of(w, Connection, io);
+        int r;
+
+        if (revents & EV_WRITE) {
+                r = connection_flush(c);
+                if (r < 0) {
+                        connection_free(c, "connection lost");
+                        return;
+                }
+                if (c->close_after_flush && !c->out_head) {
+                        connection_free(c, "closed by serrord");
+                        return;
+                }
+        }
+        if (!(revents & EV_READ) || c->close_after_flush)
+                return;
+
+        for (int i = 0; i < CONNECTION_BURST; i++) {
+                r = connection_receive_one(c);
+                if (r == 0)
+                        return;
+                if (r == -ECONNABORTED)
+                        return; /* already closing, with a notice */
+                if (r < 0) {
+                        if (c->close_after_flush && c->out_head) {
+                                /* BYE: the reply goes out first, then the connection closes. */
+                                connection_update_io(c);
+                                return;
+                        }
+                        connection_free(c, r == -ESHUTDOWN  ? "the agent said BYE" :
+                                           r == -ECONNRESET ? "connection closed" :
+                                                   r == -EPROTO     ? "protocol violation" :
+                                                                      "connection lost");
+                        return;
+                }
+                if (c->close_after_flush)
+                        return;
+        }
+}
+
+static void on_peer_exit(struct ev_loop *loop, ev_io *w, int revents) {
+        Connection *c = container_of(w, Connection, pidfd_io);
+
+        /* The VMM is gone: its VM must not be kept alive by our fds. */
+        connection_free(c, "the VMM process exited");
+}
+
+static int pidfd_open_peer(pid_t pid) {
+        int fd = (int) syscall(SYS_pidfd_open, pid, 0);
+
+        if (fd < 0)
+                return negative_errno();
+        (void) fcntl(fd, F_SETFD, FD_CLOEXEC);
+        return fd;
+}
+
+static void read_comm(pid_t pid, char *buf, size_t size) {
+        char path[64];
+        _cleanup_close_ int fd = -EBADF;
+        ssize_t n;
+
+        snprintf(buf, size, "?");
+        snprintf(path, sizeof(path), "/proc/%d/comm", (int) pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        n = read(fd, buf, size - 1);
+        if (n <= 0)
+                return;
+        buf[n] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
+}
+
+int connection_new(AttachServer *s, int fd, Connection **ret) {
+        Manager *m = s->manager;
+        gid_t groups[PEER_GROUPS_MAX];
+        socklen_t len = sizeof(struct ucred);
+        Connection *c;
+        size_t n_groups = 0;
+        int r;
+
+        c = calloc(1, sizeof(*c));
+        if (!c) {
+                safe_close(fd);
+                return log_oom();
+        }
+        c->server = s;
+        c->fd = fd;
+        c->pidfd = -EBADF;
+        ev_io_init(&c->io, on_io, fd, EV_READ);
+        ev_io_init(&c->pidfd_io, on_peer_exit, -1, EV_READ);
+        c->next = s->connections;
+        if (s->connections)
+                s->connections->prev = c;
+        s->connections = c;
+        s->n_connections++;
+
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->peer, &len) < 0) {
+                r = log_warning_errno(errno, "Failed to read an agent's credentials: %m");
+                connection_free(c, "no credentials");
+                return r;
+        }
+        len = sizeof(groups);
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0)
+                n_groups = len / sizeof(gid_t);
+        read_comm(c->peer.pid, c->peer_comm, sizeof(c->peer_comm));
+        connection_update_io(c);
+
+        if (!access_list_allows(&s->access, c->peer.uid, c->peer.gid, groups, n_groups)) {
+                char text[160];
+                snprintf(text, sizeof(text), "uid %u is not allowed to attach VMs (serrord.conf [Attach] AllowUsers=, AllowGroups=)",
+                         (unsigned) c->peer.uid);
+                log_warning("Refused an agent: pid %d (%s), %s.", (int) c->peer.pid, c->peer_comm, text);
+                m->counters[COUNTER_ATTACH_REFUSED]++;
+                connection_close_with_notice(c, EACCES, text);
+                return -EACCES;
+        }
+        if (s->n_connections > m->config->max_connections) {
+                log_warning("Refused an agent: pid %d (%s): %u connections (MaxConnections=).", (int) c->peer.pid,
+                            c->peer_comm, m->config->max_connections);
+                m->counters[COUNTER_ATTACH_REFUSED]++;
+                connection_close_with_notice(c, EDQUOT, "too many agent connections (MaxConnections=)");
+                return -EDQUOT;
+        }
+
+        c->pidfd = pidfd_open_peer(c->peer.pid);
+        if (c->pidfd < 0) {
+                r = c->pidfd;
+                log_warning_errno(r, "Failed to watch agent pid %d: %m", (int) c->peer.pid);
+                connection_free(c, "the VMM process cannot be watched");
+                return r;
+        }
+        ev_io_set(&c->pidfd_io, c->pidfd, EV_READ);
+        ev_io_start(m->loop, &c->pidfd_io);
+        log_debug("Agent connected: pid %d (%s), uid %u.", (int) c->peer.pid, c->peer_comm, (unsigned) c->peer.uid);
+        *ret = c;
+        return 0;
+}

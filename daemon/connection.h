@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* One agent connection on the attach socket: framing, fds, the request rules, and the VMM's lifetime. */
+#pragma once
+
+#include <ev.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "attach-proto.h"
+
+typedef struct AttachServer AttachServer;
+typedef struct VM VM;
+
+typedef struct OutMessage {
+        struct OutMessage *next;
+        size_t size;
+        uint8_t data[];
+} OutMessage;
+
+typedef struct Connection {
+        AttachServer *server;
+        int fd;
+        ev_io io;
+        int pidfd; /* the peer process: readable once it has exited */
+        ev_io pidfd_io;
+        struct ucred peer;
+        char peer_comm[32];
+
+        VM *vm; /* set by an accepted HELLO; owned */
+
+        OutMessage *out_head, *out_tail;
+        unsigned n_out;
+        bool close_after_flush;
+
+        struct Connection *next, *prev;
+} Connection;
+
+/* Takes ownership of fd (even on failure). Checks credentials: a refused peer
+ * gets a notice and is closed, and -EACCES is returned. */
+int connection_new(AttachServer *s, int fd, Connection **ret);
+/* Forgets the VM (closing its vcpu fds), stops watchers, closes the socket. */
+Connection *connection_free(Connection *c, const char *reason);
+
+/* Queue a message to the agent. 0 or a negative errno. */
+int connection_send(Connection *c, const attach_msg *m);
+/* Queue a connection-level notice (REPLY with request id 0). */
+int connection_send_notice(Connection *c, int error, const char *message);
+/* Send a connection-level notice (REPLY with request id 0), then close once flushed. */
+void connection_close_with_notice(Connection *c, int error, const char *message);

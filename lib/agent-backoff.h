@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libserror-agent's timing arithmetic: reconnect backoff, deadlines, kick schedules. Pure, no clock reads. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#define AGENT_NSEC_PER_USEC UINT64_C(1000)
+#define AGENT_NSEC_PER_MSEC UINT64_C(1000000)
+#define AGENT_NSEC_PER_SEC UINT64_C(1000000000)
+
+/* Reconnect delays: 50 ms doubling to a 1 s cap, so that a restarted serrord
+ * sees its VMs again within about a second (serror-agent(3), "Reconnecting"). */
+#define AGENT_BACKOFF_MIN_NS (50 * AGENT_NSEC_PER_MSEC)
+#define AGENT_BACKOFF_MAX_NS (1 * AGENT_NSEC_PER_SEC)
+
+/* Kick periods. The agent-side path repeats kicks while its ioctl waits for
+ * the vcpu mutex (DOMAIN.md 5: one kick is not enough, repeated ones every
+ * 50 us always got through); the vcpu-thread path and every defer poll only
+ * need the thread to come out of KVM_RUN again, about once a millisecond. */
+#define AGENT_KICK_WORKER_NS (100 * AGENT_NSEC_PER_USEC)
+#define AGENT_KICK_VCPU_THREAD_NS (1 * AGENT_NSEC_PER_MSEC)
+#define AGENT_DEFER_POLL_NS (1 * AGENT_NSEC_PER_MSEC)
+/* How long past the deadline a KVM_SET_VCPU_EVENTS that was already issued
+ * may take before the request is reported as failed with ETIMEDOUT. */
+#define AGENT_COMMIT_GRACE_NS (100 * AGENT_NSEC_PER_MSEC)
+
+/* "No time": no deadline, no wake-up wanted. */
+#define AGENT_TIME_NONE UINT64_C(0)
+
+typedef struct agent_backoff {
+        uint64_t next_ns; /* the delay the next failure gets; 0 means AGENT_BACKOFF_MIN_NS */
+} agent_backoff;
+
+/* After a successful HELLO: the next failure waits AGENT_BACKOFF_MIN_NS again. */
+void agent_backoff_reset(agent_backoff *b);
+/* The delay to wait after a failure; each call doubles the next one, up to the cap. */
+uint64_t agent_backoff_next(agent_backoff *b);
+
+/* a + b, saturating at UINT64_MAX: a deadline never wraps into the past. */
+uint64_t agent_time_add(uint64_t a, uint64_t b);
+/* The earlier of two wake-up times, AGENT_TIME_NONE meaning "none". */
+uint64_t agent_time_earliest(uint64_t a, uint64_t b);
+/* When the next kick is due, given the last one (0: never kicked, so now). */
+uint64_t agent_kick_due(uint64_t last_kick_ns, uint64_t period_ns);
+
+/* Conversions for timerfd_settime() and nanosleep(). */
+void agent_timespec_from_ns(uint64_t ns, struct timespec *ret);
+uint64_t agent_timespec_to_ns(const struct timespec *ts);

@@ -1,0 +1,230 @@
+#!/usr/bin/env bats
+# The attach socket with real KVM vcpu fds: registry, lifecycle, every bad input, limits and access.
+
+load helpers
+
+CLIENT="$abs_top_builddir/tests/helpers/attach-client"
+
+setup_file() {
+        [ -w /dev/kvm ] || skip "/dev/kvm is not usable here"
+        # The socket's directory must be reachable by the unprivileged test user.
+        sockdir=$(mktemp -d /tmp/serror-attach.XXXXXX)
+        chmod 755 "$sockdir"
+        echo "$sockdir" >"$BATS_FILE_TMPDIR/sockdir"
+        serror_fixture_setup --attach-socket="$sockdir/attach.sock"
+        echo "$SERRORD_PID" >"$BATS_FILE_TMPDIR/serrord.pid"
+}
+
+teardown_file() {
+        serror_fixture_teardown
+        rm -rf "$(cat "$BATS_FILE_TMPDIR/sockdir")"
+}
+
+setup() {
+        [ -w /dev/kvm ] || skip "/dev/kvm is not usable here"
+        SOCK="$(cat "$BATS_FILE_TMPDIR/sockdir")/attach.sock"
+        SERRORD_PID=$(cat "$BATS_FILE_TMPDIR/serrord.pid")
+}
+
+teardown() {
+        # Close every holder this test opened; the next test starts from nothing.
+        for fd in 4 5 6; do eval "exec $fd>&-" 2>/dev/null || true; done
+        wait_until 30 vm_count_is 0 || true
+}
+
+serrord_fds() {
+        ls "/proc/$SERRORD_PID/fd" | wc -l
+}
+
+vm_count_is() {
+        [ "$(serrorctl list --json | jq length)" = "$1" ]
+}
+
+# Start a client that attaches $2 real vcpus as VM $1 and holds them until
+# fd $3 (4, 5 or 6) is closed. Leaves its pid in HOLDER_PID.
+hold_vm() {
+        local name=$1 n=$2 fd=$3
+        mkfifo "$BATS_TEST_TMPDIR/$name.in"
+        "$CLIENT" "$SOCK" attach "$name" "$n" <"$BATS_TEST_TMPDIR/$name.in" >"$BATS_TEST_TMPDIR/$name.out" 2>&1 3>&- &
+        HOLDER_PID=$!
+        eval "exec $fd>\"$BATS_TEST_TMPDIR/$name.in\""
+        wait_until 50 bash -c "[ \$(grep -c ' 0 OK ' '$BATS_TEST_TMPDIR/$name.out') -ge $((n + 1)) ]" || {
+                cat "$BATS_TEST_TMPDIR/$name.out" >&2
+                return 1
+        }
+}
+
+@test "attach 3 vcpus: list shows them, status counts them; closing detaches and frees every fd" {
+        before=$(serrord_fds)
+        hold_vm vm-a 3 4
+        run serrorctl list
+        assert_success
+        assert_line --index 0 --regexp '^NAME +UUID +PID +ARCH +VCPUS +SINCE +LABELS$'
+        assert_line --regexp "^vm-a +- +$HOLDER_PID +$(uname -m | sed s/aarch64/arm64/) +0-2 .* role=test-client\$"
+        assert_line "1 VM, 3 vcpus attached."
+        run serrorctl list --json
+        assert_success
+        [ "$(jq -r '.[0].name' <<<"$output")" = vm-a ]
+        [ "$(jq -r '.[0].pid' <<<"$output")" = "$HOLDER_PID" ]
+        [ "$(jq -r '.[0].labels.role' <<<"$output")" = test-client ]
+        [ "$(jq -c '[.[0].vcpus[].index]' <<<"$output")" = "[0,1,2]" ]
+        [ "$(jq -r '.[0].vcpus[0].tid' <<<"$output")" = "$HOLDER_PID" ]
+        [ "$(jq -r '.[0].vcpus[0].kick_signal' <<<"$output")" = 10 ]
+        run serrorctl status --json
+        [ "$(jq -r .attached_vms <<<"$output")" = 1 ]
+        [ "$(jq -r .attached_vcpus <<<"$output")" = 3 ]
+        # serrord holds exactly the three vcpu fds and the connection's socket and pidfd.
+        [ "$(serrord_fds)" -eq $((before + 5)) ]
+        ls -l "/proc/$SERRORD_PID/fd" | grep -c 'anon_inode:kvm-vcpu' | grep -qx 3
+
+        exec 4>&-
+        wait_until 10 vm_count_is 0
+        [ "$(serrord_fds)" -eq "$before" ]
+}
+
+@test "a SIGKILLed VMM is detached within a second and its fds closed" {
+        before=$(serrord_fds)
+        hold_vm vm-kill 2 4
+        kill -KILL "$HOLDER_PID"
+        wait_until 10 vm_count_is 0
+        [ "$(serrord_fds)" -eq "$before" ]
+        grep -q "VM vm-kill (pid $HOLDER_PID) detached" "$SERROR_DIR/serrord.log"
+}
+
+@test "two VMMs at once, and a VM name can only be attached once" {
+        hold_vm vm-one 1 4
+        hold_vm vm-two 2 5
+        run serrorctl list --json
+        [ "$(jq -c '[.[].name] | sort' <<<"$output")" = '["vm-one","vm-two"]' ]
+        run "$CLIENT" "$SOCK" hello vm-one
+        assert_output --partial "EEXIST a VM named vm-one is already attached"
+}
+
+@test "every bad input gets a clear error, the daemon stays up and leaks no fd" {
+        before=$(serrord_fds)
+        check() {
+                run "$CLIENT" "$SOCK" "$1"
+                assert_success
+                assert_output --partial "$2"
+        }
+        check attach-before-hello "ENOTCONN send HELLO before VCPU_ATTACH"
+        check hello-twice "EALREADY HELLO was already accepted on this connection"
+        check regular-file-fd "ENOTTY vcpu 0 refused: the fd is not a KVM object (/etc/hostname)"
+        check socket-fd "ENOTTY vcpu 0 refused: the fd is not a KVM object (socket:"
+        check kvm-fd "ENOTTY vcpu 0 refused: the fd is /dev/kvm, not a vcpu"
+        check vm-fd "ENOTTY vcpu 0 refused: the fd is a KVM VM, not a vcpu (anon_inode:kvm-vm)"
+        check wrong-index "EINVAL vcpu 3 refused: the fd is vcpu 0, but VCPU_ATTACH claims vcpu 3"
+        check same-vcpu-twice "EEXIST vcpu 0 of client-vm is already attached"
+        check uncaught-signal "EINVAL the VMM does not handle signal 12"
+        check foreign-thread "ESRCH thread 1 is not a thread of the VMM"
+        check foreign-vcpu "EXDEV vcpu 0 refused: the fd is a vcpu of another process"
+        check many-fds "EBADF too many fds: a VCPU_ATTACH carries 1"
+        check fd-on-hello "EBADF HELLO carries 0 fd(s), got 1"
+        check oversized "EMSGSIZE message larger than 4096 bytes refused"
+        check truncated "EBADMSG header says 4 payload bytes, the message has 2"
+        check unknown-type "EOPNOTSUPP unknown message type 99"
+        check inject-from-agent "EBADMSG INJECT is sent by serrord, not by agents"
+        check short "EMSGSIZE message of 10 bytes is shorter than the 24-byte header"
+        run "$CLIENT" "$SOCK" short
+        assert_line --index 1 --partial "0 OK attached as client-vm"
+        check bad-magic "closed"
+        check detach-unknown "ENOENT vcpu 7 is not attached"
+        check bye "0 OK bye"
+        kill -0 "$SERRORD_PID"
+        wait_until 10 vm_count_is 0
+        [ "$(serrord_fds)" -eq "$before" ]
+        run serrorctl status --json
+        assert_success
+        [ "$(jq -r '.counters["attach-refused"]' <<<"$output")" -ge 15 ]
+}
+
+@test "a peer whose uid is not allowed is refused with the reason" {
+        command -v setpriv >/dev/null || skip "setpriv is not installed"
+        chmod 0777 "$SOCK"
+        run setpriv --reuid=65534 --regid=65534 --clear-groups "$CLIENT" "$SOCK" hello nobody-vm
+        chmod 0600 "$SOCK"
+        assert_output --partial "0 13 EACCES uid 65534 is not allowed to attach VMs"
+        vm_count_is 0
+        grep -q "Refused an agent: pid [0-9]* (attach-client), uid 65534 is not allowed" "$SERROR_DIR/serrord.log"
+}
+
+@test "detach: the operator forgets a VM; the agent is told not to reconnect" {
+        before=$(serrord_fds)
+        hold_vm vm-detach 2 4
+        run serrorctl detach vm-detach
+        assert_success
+        wait_until 10 vm_count_is 0
+        [ "$(serrord_fds)" -eq "$before" ]
+        wait_until 20 grep -q "ECONNABORTED detached by the operator" "$BATS_TEST_TMPDIR/vm-detach.out"
+        run serrorctl detach vm-detach
+        assert_failure 4
+        assert_output "serrorctl: no VM 'vm-detach' is attached (see serrorctl list)."
+}
+
+@test "detach needs root or the control group" {
+        command -v setpriv >/dev/null || skip "setpriv is not installed"
+        hold_vm vm-guarded 1 4
+        run setpriv --reuid=65534 --regid=65534 --clear-groups "$SERRORCTL" detach vm-guarded
+        assert_failure 5
+        assert_output --partial "permission denied"
+        vm_count_is 1
+        # Reading is open to everyone.
+        run setpriv --reuid=65534 --regid=65534 --clear-groups "$SERRORCTL" list --json
+        assert_success
+        [ "$(jq -r '.[0].name' <<<"$output")" = vm-guarded ]
+}
+
+@test "VMAttached and VMDetached signals" {
+        dbus-monitor --system "type='signal',interface='org.serror.serror1.Manager'" >"$BATS_TEST_TMPDIR/monitor" 2>&1 3>&- &
+        monitor=$!
+        sleep 0.5
+        hold_vm vm-signal 1 4
+        exec 4>&-
+        wait_until 10 vm_count_is 0
+        sleep 0.3
+        kill "$monitor"
+        run cat "$BATS_TEST_TMPDIR/monitor"
+        assert_output --regexp 'member=VMAttached'
+        assert_output --regexp 'member=VMDetached'
+        assert_output --partial 'string "vm-signal"'
+        # Whichever the daemon notices first: the socket closing or the process exiting.
+        assert_output --regexp 'string "(connection closed|the VMM process exited)"'
+}
+
+@test "limits: vcpus per VM, VMs per user, connections" {
+        command -v setpriv >/dev/null || skip "setpriv is not installed"
+        dir=$(mktemp -d /tmp/serror-limits.XXXXXX)
+        chmod 755 "$dir"
+        printf '[Attach]\nMaxVcpusPerVM=2\nMaxVMsPerUser=1\nMaxConnections=3\nAllowUsers=65534\n' >"$dir/serrord.conf"
+        serror_daemon_stop "$SERROR_DIR"
+        serror_daemon_start "$dir" --attach-socket="$dir/attach.sock"
+        SOCK="$dir/attach.sock"
+        nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+
+        run "$CLIENT" "$SOCK" attach three-vcpus 3 </dev/null
+        assert_line --index 3 --partial "EDQUOT three-vcpus already has 2 vcpus attached (MaxVcpusPerVM=)"
+
+        mkfifo "$dir/n1" "$dir/c2" "$dir/c3"
+        nobody "$CLIENT" "$SOCK" attach nobody-1 0 <"$dir/n1" >"$dir/n1.out" 2>&1 3>&- &
+        exec 4>"$dir/n1"
+        wait_until 50 grep -q " 0 OK " "$dir/n1.out"
+        run nobody "$CLIENT" "$SOCK" hello nobody-2
+        assert_output --partial "EDQUOT uid 65534 already has 1 VMs attached (MaxVMsPerUser=)"
+        run "$CLIENT" "$SOCK" hello root-is-not-limited
+        assert_output --partial "0 OK attached as root-is-not-limited"
+
+        "$CLIENT" "$SOCK" attach conn-2 0 <"$dir/c2" >"$dir/c2.out" 2>&1 3>&- &
+        exec 5>"$dir/c2"
+        "$CLIENT" "$SOCK" attach conn-3 0 <"$dir/c3" >"$dir/c3.out" 2>&1 3>&- &
+        exec 6>"$dir/c3"
+        wait_until 50 bash -c "grep -q ' 0 OK ' $dir/c2.out && grep -q ' 0 OK ' $dir/c3.out"
+        run "$CLIENT" "$SOCK" hello conn-4
+        assert_output --partial "EDQUOT too many agent connections (MaxConnections=)"
+
+        for fd in 4 5 6; do eval "exec $fd>&-"; done
+        wait_until 30 vm_count_is 0
+        serror_daemon_stop "$dir"
+        rm -rf "$dir"
+        serror_daemon_start "$SERROR_DIR" --attach-socket="$(cat "$BATS_FILE_TMPDIR/sockdir")/attach.sock"
+        echo "$SERRORD_PID" >"$BATS_FILE_TMPDIR/serrord.pid"
+}
