@@ -1,0 +1,57 @@
+/* Guest physical memory map and mailbox layout shared by the test VMM and its guests. */
+#pragma once
+
+/*
+ * Only #defines: this header is included by the guest assembly too.
+ *
+ * Each vcpu owns one mailbox of MAILBOX_STRIDE bytes at MAILBOX_BASE +
+ * index * MAILBOX_STRIDE. The VMM writes MB_MASK and MB_HEARTBEAT; the guest
+ * writes MB_ACK (the mask state it has applied) and MB_LOOPS (a counter of its
+ * main loop, so a test can see the vcpu making progress without exits).
+ */
+#define MB_MASK        0   /* u32, VMM -> guest: 1 = SErrors masked, 0 = unmasked */
+#define MB_ACK         4   /* u32, guest -> VMM: last MB_MASK value applied */
+#define MB_HEARTBEAT   8   /* u64, VMM -> guest: loops between heartbeat exits, 0 = never */
+#define MB_LOOPS      16   /* u64, guest -> VMM: main loop iterations so far */
+#define MAILBOX_STRIDE 64
+#define MB_ACK_NONE    0xffffffff  /* MB_ACK before the guest has applied anything */
+
+#define GUEST_MAX_VCPUS 64
+#define GUEST_STACK_SIZE 0x1000
+
+#if defined(__x86_64__)
+
+/* One slot at 0; the guest runs in long mode on identity-mapped 2 MiB pages. */
+#define RAM_BASE        0x0
+#define RAM_SIZE        0x200000
+#define GDT_ADDR        0x0500
+#define PML4_ADDR       0x1000
+#define PDPT_ADDR       0x2000
+#define PD_ADDR         0x3000
+#define MAILBOX_BASE    0x4000
+#define GUEST_CODE_ADDR 0x10000
+#define STACK_BASE      0x100000   /* vcpu i's stack top: STACK_BASE + (i + 1) * GUEST_STACK_SIZE */
+
+/* The x86 guest exits through port I/O: a 32-bit OUT carries the value. */
+#define PORT_HEARTBEAT  0x0510
+
+#elif defined(__aarch64__)
+
+/* RAM at 1 GiB; everything below is unmapped, so guest stores there exit as MMIO. */
+#define RAM_BASE        0x40000000
+#define RAM_SIZE        0x200000
+#define GUEST_CODE_ADDR RAM_BASE
+#define MAILBOX_BASE    (RAM_BASE + 0x100000)
+#define STACK_BASE      (RAM_BASE + 0x180000)
+
+/* 64-bit stores to these addresses report to the VMM (KVM_EXIT_MMIO). */
+#define MMIO_BASE        0x10000000
+#define MMIO_SERROR_ESR  (MMIO_BASE + 0x00)  /* ESR_EL1 of an SError the guest took */
+#define MMIO_HEARTBEAT   (MMIO_BASE + 0x08)  /* loop counter, every MB_HEARTBEAT loops */
+#define MMIO_FAULT_ESR   (MMIO_BASE + 0x10)  /* unexpected exception: ESR_EL1 ... */
+#define MMIO_FAULT_ELR   (MMIO_BASE + 0x18)  /* ... ELR_EL1 ... */
+#define MMIO_FAULT_FAR   (MMIO_BASE + 0x20)  /* ... FAR_EL1 ... */
+#define MMIO_FAULT_VEC   (MMIO_BASE + 0x28)  /* ... and last the vector offset: the vcpu stops */
+#define MMIO_SIZE        0x1000
+
+#endif
