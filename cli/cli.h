@@ -4,6 +4,7 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <systemd/sd-bus.h>
 
 #include "macro.h"
@@ -19,6 +20,9 @@ enum {
         CLI_EXIT_NO_DAEMON = 3, /* serrord is not reachable on the bus */
         CLI_EXIT_NOT_FOUND = 4, /* the VM named does not exist */
         CLI_EXIT_DENIED = 5,    /* the caller may not do this */
+        CLI_EXIT_SKIPPED = 6,   /* inject: an SError was pending and the new one was dropped */
+        CLI_EXIT_EXPIRED = 7,   /* inject: the deadline passed before it could land */
+        CLI_EXIT_DRY_RUN = 8,   /* inject: dry run, nothing was written */
 };
 
 typedef enum JsonMode {
@@ -30,6 +34,14 @@ typedef enum JsonMode {
 extern JsonMode arg_json;
 extern bool arg_allow_ids;
 extern bool arg_legend;
+/* inject */
+extern const char *arg_vcpu;
+extern const char *arg_on_pending;
+extern uint64_t arg_timeout_usec;
+extern bool arg_no_wait;
+extern bool arg_dry_run;
+/* history */
+extern const char *arg_vm;
 
 typedef struct Verb {
         const char *name;
@@ -43,6 +55,9 @@ typedef struct Verb {
 
 int verb_status(int argc, char *argv[]);
 int verb_list(int argc, char *argv[]);
+int verb_inject(int argc, char *argv[]);
+int verb_history(int argc, char *argv[]);
+int verb_monitor(int argc, char *argv[]);
 int verb_detach(int argc, char *argv[]);
 int verb_decode(int argc, char *argv[]);
 int verb_encode(int argc, char *argv[]);

@@ -7,11 +7,19 @@
 
 #include "bus-names.h"
 #include "cli.h"
+#include "parse-util.h"
+#include "serror/syndrome.h"
 
 JsonMode arg_json = JSON_OFF;
 bool arg_allow_ids = false;
 bool arg_legend = true;
 static bool arg_help = false;
+const char *arg_vcpu = "0";
+const char *arg_on_pending = "merge";
+uint64_t arg_timeout_usec = 5 * 1000000ull;
+bool arg_no_wait = false;
+bool arg_dry_run = false;
+const char *arg_vm = NULL;
 
 static const Verb verbs[] = {
         { "status", 0, 0, verb_status, "", "Show serrord's version, host and KVM capabilities",
@@ -37,6 +45,37 @@ static const Verb verbs[] = {
           "member of serrord's [Control] AllowGroups=.\n"
           "\n"
           "Exit status 4 means no such VM is attached; 5 means permission denied.\n" },
+        { "inject", 2, 2, verb_inject, "VM SYNDROME", "Inject an SError into a VM's vcpu and show the outcome",
+          "Asks serrord to make an SError with SYNDROME pending on a vcpu of VM (a\n"
+          "name or UUID), following the architecture's rules when one is already\n"
+          "pending, and prints the outcome and the ESR the guest will read, decoded.\n"
+          "SYNDROME is as for encode (see serrorctl encode --help); \"kvm\" lets KVM\n"
+          "choose the syndrome.\n"
+          "\n"
+          "Options:\n"
+          "     --vcpu=N|all           The vcpu (default: 0), or every attached vcpu\n"
+          "     --on-pending=MODE      When an SError is already pending: merge (default;\n"
+          "                            the more severe syndrome wins), defer (wait until\n"
+          "                            the guest took it) or skip (drop the new one)\n"
+          "     --timeout=DURATION     Give up after DURATION (default: 5s)\n"
+          "     --no-wait              Print the request id and return at once\n"
+          "     --dry-run              Do everything but the KVM_SET_VCPU_EVENTS ioctl\n"
+          "     --allow-ids            Accept IDS = 1 syndromes\n"
+          "     --json[=short|pretty]  Print the outcomes as a JSON array\n"
+          "\n"
+          "Exit status: 0 when the SError landed (injected, merged, coalesced or\n"
+          "deferred), 6 skipped, 7 expired, 8 dry run, 1 failed, 4 no such VM or vcpu,\n"
+          "5 permission denied. With --vcpu=all, the first vcpu that did not land decides.\n" },
+        { "history", 0, 0, verb_history, "", "Show the outcomes of recent injections",
+          "Shows serrord's bounded in-memory history of injection outcomes, oldest\n"
+          "first ([History] Size= in serrord.conf).\n"
+          "\n"
+          "Options:\n"
+          "     --vm=VM                Only this VM's injections\n"
+          "     --json[=short|pretty]  Print a JSON array\n" },
+        { "monitor", 0, 0, verb_monitor, "", "Print injection outcomes live until interrupted",
+          "Prints one line (or with --json one JSON object) per injection outcome as\n"
+          "serrord records it, until SIGINT or SIGTERM (exit status 0).\n" },
         { "decode", 1, 1, verb_decode, "VALUE", "Decode an SError ESR or ISS into named fields (offline)",
           "Decodes VALUE, an ESR_ELx value as a guest reads it (EC 0x2F) or a bare\n"
           "ISS (25 bits or fewer), into its fields: EC, IL, IDS, IESB, AET, EA and\n"
@@ -98,7 +137,8 @@ static void help(void) {
                "\n"
                "serrorctl talks to %s on the system bus (DBUS_SYSTEM_BUS_ADDRESS\n"
                "overrides its address). Exit status: 0 success, 1 failure, 2 invalid usage\n"
-               "or value, 3 serrord not reachable, 4 no such VM, 5 permission denied.\n"
+               "or value, 3 serrord not reachable, 4 no such VM, 5 permission denied,\n"
+               "6-8 inject did not land (skipped, expired, dry run).\n"
                "See serrorctl(1).\n",
                SERROR_BUS_NAME);
 }
@@ -113,6 +153,12 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_JSON,
                 ARG_NO_LEGEND,
                 ARG_ALLOW_IDS,
+                ARG_VCPU,
+                ARG_ON_PENDING,
+                ARG_TIMEOUT,
+                ARG_NO_WAIT,
+                ARG_DRY_RUN,
+                ARG_VM,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -120,6 +166,12 @@ static int parse_argv(int argc, char *argv[]) {
                 { "json", optional_argument, NULL, ARG_JSON },
                 { "no-legend", no_argument, NULL, ARG_NO_LEGEND },
                 { "allow-ids", no_argument, NULL, ARG_ALLOW_IDS },
+                { "vcpu", required_argument, NULL, ARG_VCPU },
+                { "on-pending", required_argument, NULL, ARG_ON_PENDING },
+                { "timeout", required_argument, NULL, ARG_TIMEOUT },
+                { "no-wait", no_argument, NULL, ARG_NO_WAIT },
+                { "dry-run", no_argument, NULL, ARG_DRY_RUN },
+                { "vm", required_argument, NULL, ARG_VM },
                 {},
         };
         int c;
@@ -150,7 +202,38 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_ALLOW_IDS:
                         arg_allow_ids = true;
                         break;
+                case ARG_VCPU: {
+                        uint32_t index;
+                        if (!streq(optarg, "all") && parse_u32(optarg, &index) < 0)
+                                return usage_error("invalid --vcpu '%s': expected a vcpu index or 'all'", optarg);
+                        arg_vcpu = optarg;
+                        break;
+                }
+                case ARG_ON_PENDING: {
+                        serror_mode mode;
+                        if (serror_mode_from_string(optarg, &mode) < 0)
+                                return usage_error("invalid --on-pending '%s': expected merge, defer or skip", optarg);
+                        arg_on_pending = optarg;
+                        break;
+                }
+                case ARG_TIMEOUT:
+                        if (parse_duration_usec(optarg, &arg_timeout_usec) < 0 || arg_timeout_usec < 1000 ||
+                            arg_timeout_usec > 3600ull * 1000000ull)
+                                return usage_error("invalid --timeout '%s': expected a duration from 1ms to 1h, such as 500ms or 5s",
+                                                   optarg);
+                        break;
+                case ARG_NO_WAIT:
+                        arg_no_wait = true;
+                        break;
+                case ARG_DRY_RUN:
+                        arg_dry_run = true;
+                        break;
+                case ARG_VM:
+                        arg_vm = optarg;
+                        break;
                 case '?':
+                        if (optopt >= 0x100)
+                                return usage_error("option '%s' needs a value", argv[optind - 1]);
                         if (optopt)
                                 return usage_error("unknown option '-%c' (see serrorctl --help)", optopt);
                         return usage_error("unknown option '%s' (see serrorctl --help)", argv[optind - 1]);

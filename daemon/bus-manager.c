@@ -5,6 +5,7 @@
 #include "bus-errors.h"
 #include "bus-manager.h"
 #include "bus-names.h"
+#include "bus-inject.h"
 #include "bus-vm.h"
 #include "log.h"
 #include "manager.h"
@@ -14,6 +15,8 @@ const sd_bus_error_map serror_bus_error_map[] = {
         SD_BUS_ERROR_MAP(SERROR_BUS_ERROR_INVALID_SYNDROME, EINVAL),
         SD_BUS_ERROR_MAP(SERROR_BUS_ERROR_NOT_SUPPORTED, EOPNOTSUPP),
         SD_BUS_ERROR_MAP(SERROR_BUS_ERROR_ACCESS_DENIED, EACCES),
+        SD_BUS_ERROR_MAP(SERROR_BUS_ERROR_NO_SUCH_VCPU, ENOENT),
+        SD_BUS_ERROR_MAP(SERROR_BUS_ERROR_BUSY, EBUSY),
         SD_BUS_ERROR_MAP_END,
 };
 
@@ -97,6 +100,24 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("AttachedVMs", "u", NULL, offsetof(Manager, n_vms), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("AttachedVcpus", "u", NULL, offsetof(Manager, n_vcpus), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Counters", "a{st}", property_get_counters, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+
+        /* The VM registry (bus-vm.c). */
+        SD_BUS_METHOD_WITH_NAMES("ListVMs", "", , "a(ssuusta{ss}a(uuit))", SD_BUS_PARAM(vms), bus_vm_method_list,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("DetachVM", "s", SD_BUS_PARAM(vm), "", , bus_vm_method_detach,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_NAMES("VMAttached", "ssu", SD_BUS_PARAM(name) SD_BUS_PARAM(uuid) SD_BUS_PARAM(pid), 0),
+        SD_BUS_SIGNAL_WITH_NAMES("VMDetached", "sss", SD_BUS_PARAM(name) SD_BUS_PARAM(uuid) SD_BUS_PARAM(reason), 0),
+
+        /* Injection (bus-inject.c). */
+        SD_BUS_METHOD_WITH_NAMES("Inject", "sssstt",
+                                 SD_BUS_PARAM(vm) SD_BUS_PARAM(vcpus) SD_BUS_PARAM(syndrome) SD_BUS_PARAM(on_pending)
+                                         SD_BUS_PARAM(timeout_usec) SD_BUS_PARAM(flags),
+                                 "ata(" INJECTION_RECORD_SIGNATURE ")", SD_BUS_PARAM(ids) SD_BUS_PARAM(outcomes),
+                                 bus_inject_method_inject, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("GetHistory", "s", SD_BUS_PARAM(vm), "a(" INJECTION_RECORD_SIGNATURE ")",
+                                 SD_BUS_PARAM(records), bus_inject_method_get_history, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_NAMES("InjectionDone", "(" INJECTION_RECORD_SIGNATURE ")", SD_BUS_PARAM(record), 0),
         SD_BUS_VTABLE_END,
 };
 
@@ -134,9 +155,5 @@ int bus_manager_add(Manager *m) {
                                      manager_vtable, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to export %s on the bus: %m", SERROR_BUS_PATH);
-        r = sd_bus_add_object_vtable(m->bus, &m->vm_slot, SERROR_BUS_PATH, SERROR_BUS_MANAGER_INTERFACE,
-                                     bus_vm_vtable, m);
-        if (r < 0)
-                return log_error_errno(r, "Failed to export the VM registry on the bus: %m");
         return 0;
 }

@@ -79,7 +79,7 @@ static int append_vm(sd_bus_message *reply, const VM *vm) {
         return sd_bus_message_close_container(reply);
 }
 
-static int method_list_vms(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+int bus_vm_method_list(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Manager *m = userdata;
         int r;
@@ -101,7 +101,7 @@ static int method_list_vms(sd_bus_message *message, void *userdata, sd_bus_error
         return sd_bus_send(NULL, reply, NULL);
 }
 
-static int method_detach_vm(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+int bus_vm_method_detach(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         const char *target;
         VM *vm;
@@ -123,12 +123,3 @@ static int method_detach_vm(sd_bus_message *message, void *userdata, sd_bus_erro
         return sd_bus_reply_method_return(message, NULL);
 }
 
-const sd_bus_vtable bus_vm_vtable[] = {
-        SD_BUS_VTABLE_START(0),
-        SD_BUS_METHOD_WITH_NAMES("ListVMs", "", , "a(ssuusta{ss}a(uuit))", SD_BUS_PARAM(vms), method_list_vms,
-                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("DetachVM", "s", SD_BUS_PARAM(vm), "", , method_detach_vm, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_SIGNAL_WITH_NAMES("VMAttached", "ssu", SD_BUS_PARAM(name) SD_BUS_PARAM(uuid) SD_BUS_PARAM(pid), 0),
-        SD_BUS_SIGNAL_WITH_NAMES("VMDetached", "sss", SD_BUS_PARAM(name) SD_BUS_PARAM(uuid) SD_BUS_PARAM(reason), 0),
-        SD_BUS_VTABLE_END,
-};

@@ -7,7 +7,8 @@
 typedef struct Manager Manager;
 typedef struct VM VM;
 
-extern const sd_bus_vtable bus_vm_vtable[];
+int bus_vm_method_list(sd_bus_message *message, void *userdata, sd_bus_error *error);
+int bus_vm_method_detach(sd_bus_message *message, void *userdata, sd_bus_error *error);
 
 void bus_vm_emit_attached(Manager *m, const VM *vm);
 void bus_vm_emit_detached(Manager *m, const VM *vm, const char *reason);

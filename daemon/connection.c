@@ -16,6 +16,7 @@
 
 #include "attach-server.h"
 #include "connection.h"
+#include "injection.h"
 #include "kvm-fd.h"
 #include "log.h"
 #include "manager.h"
@@ -407,10 +408,12 @@ static int handle_datagram(Connection *c, const uint8_t *buf, size_t len, int fl
                 return -ESHUTDOWN;
         case ATTACH_MSG_REPLY:
         case ATTACH_MSG_INJECT_RESULT:
-                /* serrord has no request outstanding that this could answer. */
-                log_debug("pid %d sent %s for unknown request %" PRIu64 "; ignored.", (int) c->peer.pid,
-                          attach_msg_type_to_string(m.type), m.request_id);
-                return 0;
+                if (!c->vm) {
+                        log_debug("pid %d sent %s before HELLO; ignored.", (int) c->peer.pid,
+                                  attach_msg_type_to_string(m.type));
+                        return 0;
+                }
+                return injection_handle_answer(manager, c->vm, &m);
         default:
                 return reply(c, m.request_id, EOPNOTSUPP, "message type %u is not handled", (unsigned) m.type);
         }

@@ -21,6 +21,7 @@ int daemon_config_init(DaemonConfig *c) {
                 .max_connections = 256,
                 .max_vms_per_user = 64,
                 .max_vcpus_per_vm = 1024,
+                .history_size = 1000,
         };
         /* The group the deployment creates for VMM users and operators. */
         strcpy(c->attach_groups[c->n_attach_groups++].name, "serror");
@@ -121,12 +122,15 @@ static int config_assign(const char *section, const char *key, const char *value
                         return parse_limit(value, 65536, &c->max_vms_per_user, diag);
                 if (streq(key, "MaxVcpusPerVM"))
                         return parse_limit(value, ATTACH_VCPU_INDEX_MAX + 1, &c->max_vcpus_per_vm, diag);
+        } else if (streq(section, "History")) {
+                if (streq(key, "Size"))
+                        return parse_limit(value, 1000000, &c->history_size, diag);
         } else if (streq(section, "Control")) {
                 if (streq(key, "AllowGroups"))
                         return parse_id_list(value, c->control_groups, &c->n_control_groups, diag);
         } else {
                 snprintf(diag->message, sizeof(diag->message),
-                         "unknown section [%.32s] (known: [Daemon], [Attach], [Control])", section);
+                         "unknown section [%.32s] (known: [Daemon], [Attach], [History], [Control])", section);
                 return -EINVAL;
         }
         snprintf(diag->message, sizeof(diag->message), "unknown key in [%s]", section);

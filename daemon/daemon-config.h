@@ -32,6 +32,8 @@ typedef struct DaemonConfig {
         unsigned max_vms_per_user;  /* [Attach] MaxVMsPerUser= */
         unsigned max_vcpus_per_vm;  /* [Attach] MaxVcpusPerVM= */
 
+        unsigned history_size;      /* [History] Size= */
+
         ConfigId control_groups[DAEMON_CONFIG_ID_MAX]; /* [Control] AllowGroups= (root is always allowed) */
         unsigned n_control_groups;
 } DaemonConfig;

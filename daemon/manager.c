@@ -52,6 +52,7 @@ int manager_new(const DaemonConfig *config, Manager **ret) {
         clock_gettime(CLOCK_REALTIME, &now);
         m->start_realtime_usec = (uint64_t) now.tv_sec * 1000000u + (uint64_t) now.tv_nsec / 1000u;
 
+        history_init(&m->history, config->history_size);
         ev_signal_init(&m->sigterm, on_terminate, SIGTERM);
         ev_signal_init(&m->sigint, on_terminate, SIGINT);
         *ret = m;
@@ -65,11 +66,12 @@ Manager *manager_free(Manager *m) {
                 ev_signal_stop(m->loop, &m->sigterm);
                 ev_signal_stop(m->loop, &m->sigint);
         }
-        /* Agents first: their VMs' detach signals still reach the bus. */
+        /* Agents first: their VMs' detach signals and last outcomes still reach the bus. */
+        injection_fail_all(m);
         m->attach = attach_server_free(m->attach);
         bus_loop_detach(&m->bus_loop);
         m->manager_slot = sd_bus_slot_unref(m->manager_slot);
-        m->vm_slot = sd_bus_slot_unref(m->vm_slot);
+        history_done(&m->history);
         if (m->bus) {
                 /* Give the name back explicitly so watchers see it go at once. */
                 (void) sd_bus_release_name(m->bus, SERROR_BUS_NAME);

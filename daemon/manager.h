@@ -9,6 +9,7 @@
 #include "access.h"
 #include "bus-loop.h"
 #include "daemon-config.h"
+#include "injection.h"
 #include "kvm-host.h"
 #include "serror/syndrome.h"
 
@@ -31,7 +32,6 @@ typedef struct Manager {
         sd_bus *bus;
         BusLoop bus_loop;
         sd_bus_slot *manager_slot;
-        sd_bus_slot *vm_slot;
 
         ev_signal sigterm;
         ev_signal sigint;
@@ -39,6 +39,9 @@ typedef struct Manager {
         AttachServer *attach;
         AccessList control_access; /* who may call mutating methods */
         VM *vms;
+        Injection *injections; /* in flight */
+        uint64_t next_injection_id;
+        History history;
 
         KvmHost kvm;
         uint64_t start_realtime_usec;

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "bus-vm.h"
+#include "injection.h"
 #include "log.h"
 #include "manager.h"
 #include "vm.h"
@@ -59,6 +60,7 @@ VM *vm_free(VM *vm, const char *reason) {
         if (!vm)
                 return NULL;
         m = vm->manager;
+        injection_fail_all_for_vm(m, vm);
         /* Holding a vcpu fd keeps the whole VM alive in the kernel (DOMAIN.md 5):
          * close them before anything else can fail. */
         for (unsigned i = 0; i < vm->n_vcpus; i++)

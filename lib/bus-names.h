@@ -12,3 +12,5 @@
 #define SERROR_BUS_ERROR_INVALID_SYNDROME "org.serror.serror1.InvalidSyndrome"
 #define SERROR_BUS_ERROR_NOT_SUPPORTED "org.serror.serror1.NotSupported"
 #define SERROR_BUS_ERROR_ACCESS_DENIED "org.serror.serror1.AccessDenied"
+#define SERROR_BUS_ERROR_NO_SUCH_VCPU "org.serror.serror1.NoSuchVcpu"
+#define SERROR_BUS_ERROR_BUSY "org.serror.serror1.Busy"

@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* serrorctl inject, history and monitor: asking for SErrors and seeing their outcomes. */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bus-names.h"
+#include "cli.h"
+#include "parse-util.h"
+#include "serror/syndrome.h"
+
+/* Inject flags, as serrord(8) documents them. */
+enum {
+        INJECT_WAIT = 1u << 0,
+        INJECT_ALLOW_IDS = 1u << 1,
+        INJECT_DRY_RUN = 1u << 2,
+};
+
+#define RECORD_SIGNATURE "ttsusubssis(bbbt)(bbt)(bbbt)tts"
+
+typedef struct VcpuState {
+        int valid, pending, has_esr;
+        uint64_t esr;
+} VcpuState;
+
+typedef struct Record {
+        uint64_t id, requested_usec;
+        const char *vm;
+        uint32_t vcpu;
+        const char *syndrome;
+        uint32_t iss;
+        int has_esr;
+        const char *mode, *outcome;
+        int32_t error;
+        const char *message;
+        VcpuState before, after;
+        int written, written_has_esr;
+        uint64_t written_esr;
+        uint64_t latency_usec, agent_usec;
+        const char *origin;
+} Record;
+
+static int read_state(sd_bus_message *m, VcpuState *s) {
+        return sd_bus_message_read(m, "(bbbt)", &s->valid, &s->pending, &s->has_esr, &s->esr);
+}
+
+/* 1 with *r filled, 0 at the end of the array, negative on error. */
+static int read_record(sd_bus_message *m, Record *r) {
+        int k;
+
+        k = sd_bus_message_enter_container(m, 'r', RECORD_SIGNATURE);
+        if (k <= 0)
+                return k;
+        k = sd_bus_message_read(m, "ttsusubssis", &r->id, &r->requested_usec, &r->vm, &r->vcpu, &r->syndrome, &r->iss,
+                                &r->has_esr, &r->mode, &r->outcome, &r->error, &r->message);
+        if (k >= 0)
+                k = read_state(m, &r->before);
+        if (k >= 0)
+                k = sd_bus_message_read(m, "(bbt)", &r->written, &r->written_has_esr, &r->written_esr);
+        if (k >= 0)
+                k = read_state(m, &r->after);
+        if (k >= 0)
+                k = sd_bus_message_read(m, "tts", &r->latency_usec, &r->agent_usec, &r->origin);
+        if (k >= 0)
+                k = sd_bus_message_exit_container(m);
+        return k < 0 ? k : 1;
+}
+
+static uint32_t esr_of_iss(uint32_t iss) {
+        return (SERROR_ESR_EC_SERROR << SERROR_ESR_EC_SHIFT) | SERROR_ESR_IL | iss;
+}
+
+static struct json_object *state_to_json(const VcpuState *s) {
+        struct json_object *o;
+        char hex[24];
+
+        if (!s->valid)
+                return NULL;
+        o = json_object_new_object();
+        json_object_object_add(o, "pending", json_object_new_boolean(s->pending));
+        json_object_object_add(o, "has_esr", json_object_new_boolean(s->has_esr));
+        snprintf(hex, sizeof(hex), "0x%" PRIx64, s->esr);
+        json_object_object_add(o, "esr", json_object_new_string(hex));
+        return o;
+}
+
+static struct json_object *record_to_json(const Record *r) {
+        struct json_object *o = json_object_new_object(), *w;
+        char hex[24];
+
+        json_object_object_add(o, "id", json_object_new_uint64(r->id));
+        json_object_object_add(o, "requested_timestamp_usec", json_object_new_uint64(r->requested_usec));
+        json_object_object_add(o, "vm", json_object_new_string(r->vm));
+        json_object_object_add(o, "vcpu", json_object_new_int64(r->vcpu));
+        json_object_object_add(o, "syndrome", json_object_new_string(r->syndrome));
+        snprintf(hex, sizeof(hex), "0x%06" PRIx32, r->iss);
+        json_object_object_add(o, "iss", json_object_new_string(hex));
+        if (r->has_esr) {
+                snprintf(hex, sizeof(hex), "0x%08" PRIx32, esr_of_iss(r->iss));
+                json_object_object_add(o, "esr", json_object_new_string(hex));
+        } else
+                json_object_object_add(o, "esr", NULL);
+        json_object_object_add(o, "on_pending", json_object_new_string(r->mode));
+        json_object_object_add(o, "outcome", json_object_new_string(r->outcome));
+        json_object_object_add(o, "errno", json_object_new_int(r->error));
+        json_object_object_add(o, "error", r->error ? json_object_new_string(strerrorname_np(r->error) ?: "?") : NULL);
+        json_object_object_add(o, "message", json_object_new_string(r->message));
+        json_object_object_add(o, "before", state_to_json(&r->before));
+        if (r->written) {
+                w = json_object_new_object();
+                json_object_object_add(w, "has_esr", json_object_new_boolean(r->written_has_esr));
+                snprintf(hex, sizeof(hex), "0x%" PRIx64, r->written_esr);
+                json_object_object_add(w, "esr", json_object_new_string(hex));
+                json_object_object_add(o, "written", w);
+        } else
+                json_object_object_add(o, "written", NULL);
+        json_object_object_add(o, "after", state_to_json(&r->after));
+        json_object_object_add(o, "latency_usec", json_object_new_uint64(r->latency_usec));
+        json_object_object_add(o, "agent_usec", json_object_new_uint64(r->agent_usec));
+        json_object_object_add(o, "origin", json_object_new_string(r->origin));
+        return o;
+}
+
+static void print_record_line(const Record *r) {
+        char when[32];
+        time_t t = (time_t) (r->requested_usec / 1000000u);
+        struct tm tm;
+
+        if (!localtime_r(&t, &tm) || strftime(when, sizeof(when), "%H:%M:%S", &tm) == 0)
+                snprintf(when, sizeof(when), "-");
+        printf("%-8s %6" PRIu64 " %-16s %4" PRIu32 " %-18s %-10s %-9s %s%s%s\n", when, r->id, r->vm, r->vcpu,
+               r->syndrome, r->outcome, r->mode, r->error ? strerrorname_np(r->error) ?: "?" : "",
+               r->error ? ": " : "", r->error ? r->message : "");
+}
+
+static void print_record_header(void) {
+        if (arg_legend)
+                printf("%-8s %6s %-16s %4s %-18s %-10s %-9s %s\n", "TIME", "ID", "VM", "VCPU", "SYNDROME", "OUTCOME",
+                       "PENDING", "ERROR");
+}
+
+static void print_outcome(const Record *r) {
+        printf("%s vcpu %" PRIu32 ": %s", r->vm, r->vcpu, r->outcome);
+        if (r->error)
+                printf(" (%s: %s)", strerrorname_np(r->error) ?: "?", r->message);
+        printf("\n");
+        printf("  request %" PRIu64 ", %s, on pending: %s, %.3f ms", r->id, r->syndrome, r->mode,
+               (double) r->latency_usec / 1000.);
+        if (r->agent_usec)
+                printf(" (%.3f ms at the vcpu)", (double) r->agent_usec / 1000.);
+        printf("\n");
+        if (r->before.valid)
+                printf("  before: %s%s\n", r->before.pending ? "an SError was pending" : "nothing pending", "");
+        if (r->after.valid && r->after.pending && r->after.has_esr) {
+                serror_syndrome s;
+                serror_diag diag = {};
+                /* What the guest will read, as KVM holds it now. */
+                printf("  the guest will read ESR 0x%08" PRIx32 "\n", esr_of_iss((uint32_t) (r->after.esr & SERROR_ISS_MASK)));
+                if (serror_syndrome_from_iss((uint32_t) (r->after.esr & SERROR_ISS_MASK), SERROR_ALLOW_IDS, &s, &diag) == 0) {
+                        char text[64];
+                        serror_syndrome_format(&s, text, sizeof(text));
+                        printf("  decoded: %s", text);
+                        if (!s.ids && s.dfsc == SERROR_DFSC_ASYNC)
+                                printf(" (AET %s, %s)", serror_aet_to_string(s.aet), serror_aet_describe(s.aet));
+                        printf("\n");
+                }
+        } else if (r->after.valid && !r->after.pending && strcmp(r->outcome, "failed") != 0 &&
+                   strcmp(r->outcome, "dry-run") != 0 && r->has_esr)
+                /* Since Linux 6.17 KVM delivers at once when the guest has SErrors unmasked. */
+                printf("  delivered at once: the guest read ESR 0x%08" PRIx32 "\n", esr_of_iss(r->iss));
+}
+
+/* inject's exit status: 0 only when the SError landed (serrorctl(1)). */
+static int outcome_exit(const char *outcome) {
+        serror_outcome o;
+
+        if (serror_outcome_from_string(outcome, &o) < 0)
+                return CLI_EXIT_FAILURE;
+        if (serror_outcome_landed(o))
+                return 0;
+        switch (o) {
+        case SERROR_OUTCOME_SKIPPED:
+                return CLI_EXIT_SKIPPED;
+        case SERROR_OUTCOME_EXPIRED:
+                return CLI_EXIT_EXPIRED;
+        case SERROR_OUTCOME_DRY_RUN:
+                return CLI_EXIT_DRY_RUN;
+        default:
+                return CLI_EXIT_FAILURE;
+        }
+}
+
+int verb_inject(int argc, char *argv[]) {
+        uint64_t flags = INJECT_WAIT;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *call = NULL, *reply = NULL;
+        const uint64_t *ids;
+        size_t ids_size;
+        sd_bus *bus = NULL;
+        int r, worst = 0;
+
+        if (!streq(argv[2], "kvm")) {
+                serror_syndrome s;
+                serror_diag diag = {};
+                if (serror_syndrome_parse(argv[2], arg_allow_ids ? SERROR_ALLOW_IDS : 0, &s, &diag) < 0)
+                        return usage_error("invalid syndrome '%s': %s", argv[2], diag.message);
+        }
+        if (arg_no_wait)
+                flags &= ~(uint64_t) INJECT_WAIT;
+        if (arg_allow_ids)
+                flags |= INJECT_ALLOW_IDS;
+        if (arg_dry_run)
+                flags |= INJECT_DRY_RUN;
+
+        r = cli_bus_open(&bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_call(bus, &call, SERROR_BUS_NAME, SERROR_BUS_PATH, SERROR_BUS_MANAGER_INTERFACE,
+                                           "Inject");
+        if (r >= 0)
+                r = sd_bus_message_append(call, "sssstt", argv[1], arg_vcpu, argv[2], arg_on_pending, arg_timeout_usec,
+                                          flags);
+        if (r < 0) {
+                r = log_error_errno(r, "Failed to build the request: %m");
+                goto out;
+        }
+        /* The answer comes when the vcpu has answered: allow for the whole timeout. */
+        r = sd_bus_call(bus, call, arg_timeout_usec + 10 * 1000000ull, &error, &reply);
+        if (r < 0) {
+                if (sd_bus_error_has_names(&error, SERROR_BUS_ERROR_NO_SUCH_VM, SERROR_BUS_ERROR_NO_SUCH_VCPU)) {
+                        fprintf(stderr, "serrorctl: %s\n", error.message);
+                        r = -ENOENT;
+                } else if (sd_bus_error_has_name(&error, SERROR_BUS_ERROR_INVALID_SYNDROME)) {
+                        fprintf(stderr, "serrorctl: %s\n", error.message);
+                        r = -EINVAL;
+                } else
+                        r = cli_bus_call_failed("Failed to inject", &error, r);
+                goto out;
+        }
+        r = sd_bus_message_read_array(reply, 't', (const void **) &ids, &ids_size);
+        if (r < 0)
+                goto parse_error;
+        if (!(flags & INJECT_WAIT)) {
+                if (arg_json != JSON_OFF) {
+                        _cleanup_json_ struct json_object *a = json_object_new_array();
+                        for (size_t k = 0; k < ids_size / sizeof(uint64_t); k++)
+                                json_object_array_add(a, json_object_new_uint64(ids[k]));
+                        json_print(a);
+                } else
+                        for (size_t k = 0; k < ids_size / sizeof(uint64_t); k++)
+                                printf("request %" PRIu64 " sent; see serrorctl history or monitor.\n", ids[k]);
+                r = 0;
+                goto out;
+        }
+
+        r = sd_bus_message_enter_container(reply, 'a', "(" RECORD_SIGNATURE ")");
+        if (r < 0)
+                goto parse_error;
+        {
+                _cleanup_json_ struct json_object *a = json_object_new_array();
+                Record rec;
+                while ((r = read_record(reply, &rec)) > 0) {
+                        int e = outcome_exit(rec.outcome);
+                        if (e != 0 && worst == 0)
+                                worst = e;
+                        if (arg_json != JSON_OFF)
+                                json_object_array_add(a, record_to_json(&rec));
+                        else
+                                print_outcome(&rec);
+                }
+                if (r < 0)
+                        goto parse_error;
+                if (arg_json != JSON_OFF)
+                        json_print(a);
+        }
+        r = worst;
+        goto out;
+
+parse_error:
+        r = log_error_errno(r, "Failed to parse serrord's answer: %m");
+out:
+        sd_bus_error_free(&error);
+        sd_bus_message_unref(call);
+        sd_bus_message_unref(reply);
+        sd_bus_flush_close_unref(bus);
+        return r;
+}
+
+int verb_history(int argc, char *argv[]) {
+        const char *vm = arg_vm ?: "";
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        sd_bus *bus = NULL;
+        unsigned n = 0;
+        Record rec;
+        int r;
+
+        r = cli_bus_open(&bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_call_method(bus, SERROR_BUS_NAME, SERROR_BUS_PATH, SERROR_BUS_MANAGER_INTERFACE, "GetHistory", &error,
+                               &reply, "s", vm);
+        if (r < 0) {
+                r = cli_bus_call_failed("Failed to read the history", &error, r);
+                goto out;
+        }
+        r = sd_bus_message_enter_container(reply, 'a', "(" RECORD_SIGNATURE ")");
+        if (r < 0)
+                goto out;
+        {
+                _cleanup_json_ struct json_object *a = json_object_new_array();
+                if (arg_json == JSON_OFF)
+                        print_record_header();
+                while ((r = read_record(reply, &rec)) > 0) {
+                        n++;
+                        if (arg_json != JSON_OFF)
+                                json_object_array_add(a, record_to_json(&rec));
+                        else
+                                print_record_line(&rec);
+                }
+                if (r < 0) {
+                        r = log_error_errno(r, "Failed to parse the history: %m");
+                        goto out;
+                }
+                if (arg_json != JSON_OFF)
+                        json_print(a);
+                else if (arg_legend)
+                        printf("\n%u injection%s.\n", n, n == 1 ? "" : "s");
+        }
+        r = 0;
+out:
+        sd_bus_error_free(&error);
+        sd_bus_message_unref(reply);
+        sd_bus_flush_close_unref(bus);
+        return r;
+}
+
+static volatile sig_atomic_t monitor_stop;
+
+static void on_monitor_signal(int sig) {
+        monitor_stop = 1;
+}
+
+static int on_injection_done(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Record rec;
+
+        if (read_record(m, &rec) <= 0)
+                return 0;
+        if (arg_json != JSON_OFF) {
+                _cleanup_json_ struct json_object *o = record_to_json(&rec);
+                json_print(o);
+        } else
+                print_record_line(&rec);
+        fflush(stdout);
+        return 0;
+}
+
+int verb_monitor(int argc, char *argv[]) {
+        struct sigaction sa = { .sa_handler = on_monitor_signal };
+        sd_bus_slot *slot = NULL;
+        sd_bus *bus = NULL;
+        int r;
+
+        r = cli_bus_open(&bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_match_signal(bus, &slot, SERROR_BUS_NAME, SERROR_BUS_PATH, SERROR_BUS_MANAGER_INTERFACE,
+                                "InjectionDone", on_injection_done, NULL);
+        if (r < 0) {
+                r = log_error_errno(r, "Failed to subscribe to outcomes: %m");
+                goto out;
+        }
+        /* Ping serrord once, so "not running" is reported now and not never. */
+        {
+                sd_bus_error error = SD_BUS_ERROR_NULL;
+                r = sd_bus_call_method(bus, SERROR_BUS_NAME, SERROR_BUS_PATH, "org.freedesktop.DBus.Peer", "Ping",
+                                       &error, NULL, NULL);
+                if (r < 0) {
+                        r = cli_bus_call_failed("Failed to reach serrord", &error, r);
+                        sd_bus_error_free(&error);
+                        goto out;
+                }
+        }
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        if (arg_json == JSON_OFF) {
+                print_record_header();
+                fflush(stdout);
+        }
+        while (!monitor_stop) {
+                r = sd_bus_process(bus, NULL);
+                if (r < 0) {
+                        r = log_error_errno(r, "Lost the bus: %m");
+                        goto out;
+                }
+                if (r > 0)
+                        continue;
+                r = sd_bus_wait(bus, UINT64_MAX);
+                if (r < 0 && r != -EINTR) {
+                        r = log_error_errno(r, "Lost the bus: %m");
+                        goto out;
+                }
+        }
+        r = 0;
+out:
+        sd_bus_slot_unref(slot);
+        sd_bus_flush_close_unref(bus);
+        return r;
+}

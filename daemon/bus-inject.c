@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Inject, GetHistory and InjectionDone: how serrorctl asks for SErrors and learns what happened. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-errors.h"
+#include "bus-inject.h"
+#include "bus-manager.h"
+#include "bus-names.h"
+#include "injection.h"
+#include "log.h"
+#include "manager.h"
+#include "parse-util.h"
+#include "vm.h"
+
+#define INJECT_TIMEOUT_MIN_USEC 1000ull
+#define INJECT_TIMEOUT_MAX_USEC (3600ull * 1000000ull)
+
+static int append_state(sd_bus_message *m, const attach_vcpu_state *s) {
+        return sd_bus_message_append(m, "(bbbt)", (int) s->valid, (int) s->pending, (int) s->has_esr, s->esr);
+}
+
+static int append_record(sd_bus_message *m, const InjectionRecord *r) {
+        int k;
+
+        k = sd_bus_message_open_container(m, 'r', INJECTION_RECORD_SIGNATURE);
+        if (k < 0)
+                return k;
+        k = sd_bus_message_append(m, "ttsusubssis", r->id, r->requested_usec, r->vm, r->vcpu, r->syndrome, r->iss,
+                                  (int) r->has_esr, serror_mode_to_string(r->mode),
+                                  serror_outcome_to_string(r->outcome), (int32_t) r->error, r->message);
+        if (k < 0)
+                return k;
+        k = append_state(m, &r->before);
+        if (k < 0)
+                return k;
+        k = sd_bus_message_append(m, "(bbt)", (int) r->written.written, (int) r->written.has_esr, r->written.esr);
+        if (k < 0)
+                return k;
+        k = append_state(m, &r->after);
+        if (k < 0)
+                return k;
+        k = sd_bus_message_append(m, "tts", r->latency_usec, r->agent_usec, r->origin);
+        if (k < 0)
+                return k;
+        return sd_bus_message_close_container(m);
+}
+
+void bus_inject_emit_done(Manager *m, const InjectionRecord *r) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *s = NULL;
+
+        if (!m->bus)
+                return;
+        if (sd_bus_message_new_signal(m->bus, &s, SERROR_BUS_PATH, SERROR_BUS_MANAGER_INTERFACE, "InjectionDone") < 0 ||
+            append_record(s, r) < 0 || sd_bus_send(m->bus, s, NULL) < 0)
+                log_debug("Failed to emit InjectionDone for %" PRIu64 ".", r->id);
+        (void) sd_bus_emit_properties_changed(m->bus, SERROR_BUS_PATH, SERROR_BUS_MANAGER_INTERFACE, "Counters", NULL);
+}
+
+/* One Inject call: the waiting caller (if any) and the outcomes so far. */
+typedef struct InjectBatch {
+        sd_bus_message *call; /* NULL when the caller did not ask to wait */
+        uint64_t *ids;
+        InjectionRecord *records;
+        unsigned n;
+        unsigned n_done;
+} InjectBatch;
+
+static InjectBatch *inject_batch_free(InjectBatch *b) {
+        if (!b)
+                return NULL;
+        sd_bus_message_unref(b->call);
+        free(b->ids);
+        free(b->records);
+        free(b);
+        return NULL;
+}
+
+static int inject_batch_reply(InjectBatch *b, sd_bus_message *call, bool with_records) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(call, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append_array(reply, 't', b->ids, b->n * sizeof(uint64_t));
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(" INJECTION_RECORD_SIGNATURE ")");
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; with_records && i < b->n; i++) {
+                r = append_record(reply, &b->records[i]);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static void on_injection_done(Injection *i, const InjectionRecord *rec, void *userdata) {
+        InjectBatch *b = userdata;
+
+        for (unsigned k = 0; k < b->n; k++)
+                if (b->ids[k] == rec->id)
+                        b->records[k] = *rec;
+        if (++b->n_done < b->n)
+                return;
+        if (b->call) {
+                int r = inject_batch_reply(b, b->call, true);
+                if (r < 0)
+                        log_debug_errno(r, "Failed to answer a waiting Inject call: %m");
+        }
+        inject_batch_free(b);
+}
+
+static int parse_vcpus(VM *vm, const char *spec, uint32_t **ret, unsigned *ret_n, sd_bus_error *error) {
+        uint32_t *list, index;
+
+        if (streq(spec, "all")) {
+                if (vm->n_vcpus == 0)
+                        return sd_bus_error_setf(error, SERROR_BUS_ERROR_NO_SUCH_VCPU, "VM %s has no vcpus attached.",
+                                                 vm->name);
+                list = calloc(vm->n_vcpus, sizeof(uint32_t));
+                if (!list)
+                        return -ENOMEM;
+                for (unsigned k = 0; k < vm->n_vcpus; k++)
+                        list[k] = vm->vcpus[k].index;
+                *ret = list;
+                *ret_n = vm->n_vcpus;
+                return 0;
+        }
+        if (parse_u32(spec, &index) < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Invalid vcpu '%s': expected a vcpu index or \"all\".", spec);
+        if (!vm_find_vcpu(vm, index))
+                return sd_bus_error_setf(error, SERROR_BUS_ERROR_NO_SUCH_VCPU, "VM %s has no vcpu %" PRIu32 " attached.",
+                                         vm->name, index);
+        list = malloc(sizeof(uint32_t));
+        if (!list)
+                return -ENOMEM;
+        list[0] = index;
+        *ret = list;
+        *ret_n = 1;
+        return 0;
+}
+
+int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *target, *vcpu_spec, *syndrome_text, *mode_text;
+        uint64_t timeout_usec, flags;
+        _cleanup_free_ uint32_t *vcpus = NULL;
+        serror_syndrome syndrome;
+        serror_diag diag = {};
+        serror_mode mode;
+        InjectBatch *b;
+        unsigned n_vcpus = 0, started = 0;
+        bool kvm_chosen;
+        VM *vm;
+        int r;
+
+        r = sd_bus_message_read(message, "sssstt", &target, &vcpu_spec, &syndrome_text, &mode_text,
+                                &timeout_usec, &flags);
+        if (r < 0)
+                return r;
+        r = bus_check_control_access(m, message, error);
+        if (r < 0)
+                return r;
+        if (flags & ~(uint64_t) _INJECT_FLAGS_ALL)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown flags 0x%" PRIx64 ".",
+                                         flags & ~(uint64_t) _INJECT_FLAGS_ALL);
+        if (serror_mode_from_string(mode_text, &mode) < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Invalid multiple-SError mode '%s': expected merge, defer or skip.", mode_text);
+        if (timeout_usec < INJECT_TIMEOUT_MIN_USEC || timeout_usec > INJECT_TIMEOUT_MAX_USEC)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Invalid timeout %" PRIu64 " us: expected 1 ms to 1 h.", timeout_usec);
+        kvm_chosen = streq(syndrome_text, "kvm");
+        if (!kvm_chosen &&
+            serror_syndrome_parse(syndrome_text, flags & INJECT_FLAG_ALLOW_IDS ? SERROR_ALLOW_IDS : 0, &syndrome, &diag) < 0)
+                return sd_bus_error_setf(error, SERROR_BUS_ERROR_INVALID_SYNDROME, "Invalid syndrome '%s': %s",
+                                         syndrome_text, diag.message);
+        vm = manager_find_vm(m, target);
+        if (!vm)
+                return sd_bus_error_setf(error, SERROR_BUS_ERROR_NO_SUCH_VM, "No VM named or with UUID '%s' is attached.",
+                                         target);
+        r = parse_vcpus(vm, vcpu_spec, &vcpus, &n_vcpus, error);
+        if (r < 0)
+                return r;
+        for (unsigned k = 0; k < n_vcpus; k++)
+                if (injection_count_for_vcpu(m, vm, vcpus[k]) >= 16)
+                        return sd_bus_error_setf(error, SERROR_BUS_ERROR_BUSY,
+                                                 "vcpu %" PRIu32 " of %s already has 16 injections in flight.",
+                                                 vcpus[k], vm->name);
+
+        b = calloc(1, sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        b->ids = calloc(n_vcpus, sizeof(uint64_t));
+        b->records = calloc(n_vcpus, sizeof(InjectionRecord));
+        if (!b->ids || !b->records) {
+                inject_batch_free(b);
+                return -ENOMEM;
+        }
+        b->n = n_vcpus;
+        if (flags & INJECT_FLAG_WAIT)
+                b->call = sd_bus_message_ref(message);
+
+        for (unsigned k = 0; k < n_vcpus; k++) {
+                InjectionParams p = {
+                        .syndrome = kvm_chosen ? NULL : &syndrome,
+                        .allow_ids = flags & INJECT_FLAG_ALLOW_IDS,
+                        .mode = mode,
+                        .timeout_usec = timeout_usec,
+                        .dry_run = flags & INJECT_FLAG_DRY_RUN,
+                        .origin = "serrorctl",
+                };
+                Injection *i;
+
+                r = injection_start(m, vm, vcpus[k], &p, on_injection_done, b, &i);
+                if (r < 0)
+                        break;
+                b->ids[k] = i->record.id;
+                started++;
+        }
+        if (started < n_vcpus) {
+                /* The connection failed under us; what started still finishes. */
+                b->n = started;
+                if (started == 0) {
+                        inject_batch_free(b);
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Failed to send the request to %s: %s",
+                                                 vm->name, strerror(-r));
+                }
+        }
+        if (!(flags & INJECT_FLAG_WAIT))
+                return inject_batch_reply(b, message, false);
+        return 1;
+}
+
+int bus_inject_method_get_history(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        const char *vm;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &vm);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(" INJECTION_RECORD_SIGNATURE ")");
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; i < m->history.count; i++) {
+                const InjectionRecord *rec = history_get(&m->history, i);
+                if (!isempty(vm) && !streq(rec->vm, vm))
+                        continue;
+                r = append_record(reply, rec);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Injection requests in flight, their one outcome each, the journal record, and the bounded history. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bus-inject.h"
+#include "connection.h"
+#include "injection.h"
+#include "log.h"
+#include "manager.h"
+#include "vm.h"
+
+/* The agent answers by the deadline; this much more covers the trip back. */
+#define INJECTION_GRACE_USEC (2 * 1000000ull)
+/* A wedged vcpu holds at most this many requests; more are refused, not queued. */
+#define INJECTION_PER_VCPU_MAX 16u
+
+/* journalctl MESSAGE_ID=... finds every injection outcome. */
+#define SERROR_MESSAGE_ID_OUTCOME "6f1d2c9a4b7e4e0f9d3a5c8b2e1f7a64"
+
+static uint64_t now_usec(clockid_t clock) {
+        struct timespec ts;
+
+        clock_gettime(clock, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+int history_init(History *h, unsigned size) {
+        *h = (History) { .size = size };
+        /* Allocated on first use: an idle daemon does not pay for it. */
+        return 0;
+}
+
+void history_done(History *h) {
+        free(h->records);
+        *h = (History) {};
+}
+
+void history_add(History *h, const InjectionRecord *r) {
+        if (h->size == 0)
+                return;
+        if (!h->records) {
+                h->records = calloc(h->size, sizeof(InjectionRecord));
+                if (!h->records) {
+                        log_oom();
+                        return;
+                }
+        }
+        h->records[h->next] = *r;
+        h->next = (h->next + 1) % h->size;
+        if (h->count < h->size)
+                h->count++;
+}
+
+const InjectionRecord *history_get(const History *h, unsigned i) {
+        unsigned oldest = (h->next + h->size - h->count) % h->size;
+
+        if (i >= h->count)
+                return NULL;
+        return &h->records[(oldest + i) % h->size];
+}
+
+static void injection_log(const InjectionRecord *r) {
+        char f[12][96];
+        const char *fields[13];
+        char message[512];
+        unsigned n = 0;
+
+        snprintf(f[n++], sizeof(f[0]), "SERROR_VM=%s", r->vm);
+        snprintf(f[n++], sizeof(f[0]), "SERROR_VCPU=%" PRIu32, r->vcpu);
+        snprintf(f[n++], sizeof(f[0]), "SERROR_REQUEST_ID=%" PRIu64, r->id);
+        snprintf(f[n++], sizeof(f[0]), "SERROR_SYNDROME=%s", r->syndrome);
+        snprintf(f[n++], sizeof(f[0]), "SERROR_ISS=0x%06" PRIx32, r->iss);
+        snprintf(f[n++], sizeof(f[0]), "SERROR_ESR=0x%08" PRIx32, SERROR_ESR_IL | (SERROR_ESR_EC_SERROR << SERROR_ESR_EC_SHIFT) | r->iss);
+        snprintf(f[n++], sizeof(f[0]), "SERROR_MODE=%s", serror_mode_to_string(r->mode));
+        snprintf(f[n++], sizeof(f[0]), "SERROR_OUTCOME=%s", serror_outcome_to_string(r->outcome));
+        snprintf(f[n++], sizeof(f[0]), "SERROR_ORIGIN=%.60s", r->origin);
+        snprintf(f[n++], sizeof(f[0]), "SERROR_LATENCY_USEC=%" PRIu64, r->latency_usec);
+        if (r->error > 0)
+                snprintf(f[n++], sizeof(f[0]), "ERRNO=%d", r->error);
+        for (unsigned i = 0; i < n; i++)
+                fields[i] = f[i];
+        fields[n] = NULL;
+
+        if (r->error > 0)
+                snprintf(message, sizeof(message), "Injection %" PRIu64 " of %s into %s vcpu %" PRIu32 ": %s (%s: %.200s)",
+                         r->id, r->syndrome, r->vm, r->vcpu, serror_outcome_to_string(r->outcome), strerror(r->error),
+                         r->message);
+        else
+                snprintf(message, sizeof(message), "Injection %" PRIu64 " of %s into %s vcpu %" PRIu32 ": %s.", r->id,
+                         r->syndrome, r->vm, r->vcpu, serror_outcome_to_string(r->outcome));
+        log_fields(r->outcome == SERROR_OUTCOME_FAILED ? LOG_WARNING : LOG_INFO, SERROR_MESSAGE_ID_OUTCOME, message,
+                   fields);
+}
+
+static void injection_finish(Injection *i) {
+        Manager *m = i->manager;
+
+        ev_timer_stop(m->loop, &i->deadline);
+        if (i->prev)
+                i->prev->next = i->next;
+        else
+                m->injections = i->next;
+        if (i->next)
+                i->next->prev = i->prev;
+
+        i->record.latency_usec = now_usec(CLOCK_MONOTONIC) - i->start_monotonic_usec;
+        if (i->record.outcome != SERROR_OUTCOME_FAILED)
+                i->record.error = 0;
+        m->counters[_COUNTER_OUTCOME_FIRST + i->record.outcome]++;
+        history_add(&m->history, &i->record);
+        injection_log(&i->record);
+        bus_inject_emit_done(m, &i->record);
+        if (i->done)
+                i->done(i, &i->record, i->userdata);
+        free(i);
+}
+
+static void injection_fail(Injection *i, int error, const char *message) {
+        i->record.outcome = SERROR_OUTCOME_FAILED;
+        i->record.error = error;
+        attach_message_copy(i->record.message, message);
+        injection_finish(i);
+}
+
+static void on_deadline(struct ev_loop *loop, ev_timer *w, int revents) {
+        Injection *i = container_of(w, Injection, deadline);
+
+        injection_fail(i, ETIMEDOUT, "the agent did not answer by the deadline");
+}
+
+unsigned injection_count_for_vcpu(Manager *m, const VM *vm, uint32_t vcpu) {
+        unsigned n = 0;
+
+        for (Injection *i = m->injections; i; i = i->next)
+                n += i->vm == vm && i->record.vcpu == vcpu;
+        return n;
+}
+
+int injection_start(Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p, injection_done_fn done,
+                    void *userdata, Injection **ret) {
+        attach_msg msg = { .type = ATTACH_MSG_INJECT };
+        Injection *i;
+        int r;
+
+        if (injection_count_for_vcpu(m, vm, vcpu) >= INJECTION_PER_VCPU_MAX)
+                return -EBUSY;
+        i = calloc(1, sizeof(*i));
+        if (!i)
+                return -ENOMEM;
+        i->manager = m;
+        i->vm = vm;
+        i->allow_ids = p->allow_ids;
+        i->dry_run = p->dry_run;
+        i->timeout_usec = p->timeout_usec;
+        i->done = done;
+        i->userdata = userdata;
+        i->start_monotonic_usec = now_usec(CLOCK_MONOTONIC);
+        i->record = (InjectionRecord) {
+                .id = ++m->next_injection_id,
+                .requested_usec = now_usec(CLOCK_REALTIME),
+                .vcpu = vcpu,
+                .has_esr = p->syndrome != NULL,
+                .iss = p->syndrome ? serror_syndrome_iss(p->syndrome) : 0,
+                .mode = p->mode,
+                .outcome = SERROR_OUTCOME_FAILED,
+        };
+        memcpy(i->record.vm, vm->name, sizeof(i->record.vm));
+        snprintf(i->record.origin, sizeof(i->record.origin), "%s", p->origin ?: "");
+        if (p->syndrome)
+                serror_syndrome_format(p->syndrome, i->record.syndrome, sizeof(i->record.syndrome));
+        else
+                snprintf(i->record.syndrome, sizeof(i->record.syndrome), "kvm-chosen");
+
+        msg.request_id = i->record.id;
+        msg.inject = (attach_inject) {
+                .vcpu = vcpu,
+                .has_esr = p->syndrome != NULL,
+                .allow_ids = p->allow_ids,
+                .iss = i->record.iss,
+                .mode = p->mode,
+                .timeout_ns = p->timeout_usec * 1000u,
+                .dry_run = p->dry_run,
+        };
+        r = connection_send(vm->connection, &msg);
+        if (r < 0) {
+                free(i);
+                return r;
+        }
+        m->counters[COUNTER_INJECT_REQUESTED]++;
+        ev_timer_init(&i->deadline, on_deadline, (double) (p->timeout_usec + INJECTION_GRACE_USEC) / 1e6, 0.);
+        ev_timer_start(m->loop, &i->deadline);
+        i->next = m->injections;
+        if (m->injections)
+                m->injections->prev = i;
+        m->injections = i;
+        log_debug("Injection %" PRIu64 " sent: %s into %s vcpu %" PRIu32 ", %s, timeout %" PRIu64 " us.", i->record.id,
+                  i->record.syndrome, vm->name, vcpu, serror_mode_to_string(p->mode), p->timeout_usec);
+        if (ret)
+                *ret = i;
+        return 0;
+}
+
+int injection_handle_answer(Manager *m, VM *vm, const attach_msg *msg) {
+        Injection *i;
+
+        for (i = m->injections; i; i = i->next)
+                if (i->vm == vm && i->record.id == msg->request_id)
+                        break;
+        if (!i) {
+                /* Late (after the deadline) or bogus: the outcome is already recorded. */
+                log_debug("VM %s answered request %" PRIu64 ", which is not open; dropped.", vm->name, msg->request_id);
+                return 0;
+        }
+
+        if (msg->type == ATTACH_MSG_REPLY) {
+                /* The agent could not take the record as an INJECT at all (protocol section 6.2). */
+                injection_fail(i, msg->reply.status ?: EBADMSG, msg->reply.message);
+                return 0;
+        }
+
+        const attach_inject_result *res = &msg->inject_result;
+        i->record.outcome = res->outcome;
+        i->record.error = res->error;
+        memcpy(i->record.message, res->message, sizeof(i->record.message));
+        i->record.before = res->before;
+        i->record.written = res->written;
+        i->record.after = res->after;
+        i->record.agent_usec = res->reached_ns && res->done_ns >= res->reached_ns ? (res->done_ns - res->reached_ns) / 1000u : 0;
+        if (res->vcpu != i->record.vcpu && res->vcpu != ATTACH_VCPU_UNKNOWN)
+                log_warning("VM %s answered request %" PRIu64 " for vcpu %" PRIu32 ", not %" PRIu32 ".", vm->name,
+                            msg->request_id, res->vcpu, i->record.vcpu);
+        injection_finish(i);
+        return 0;
+}
+
+void injection_fail_all_for_vm(Manager *m, VM *vm) {
+        Injection *i = m->injections;
+
+        while (i) {
+                Injection *next = i->next;
+                if (i->vm == vm) {
+                        i->vm = NULL;
+                        injection_fail(i, ECONNRESET, "the VM detached before the agent answered");
+                }
+                i = next;
+        }
+}
+
+void injection_fail_all(Manager *m) {
+        while (m->injections)
+                injection_fail(m->injections, ESHUTDOWN, "serrord is stopping");
+}

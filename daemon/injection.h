@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* One injection request: sent to the VM's agent, waited for, and recorded with exactly one outcome. */
+#pragma once
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "attach-proto.h"
+#include "serror/syndrome.h"
+
+typedef struct Manager Manager;
+typedef struct VM VM;
+typedef struct Injection Injection;
+
+/* What the history keeps of a finished injection, and what signals carry. */
+typedef struct InjectionRecord {
+        uint64_t id;
+        uint64_t requested_usec; /* CLOCK_REALTIME */
+        char vm[ATTACH_NAME_MAX + 1];
+        uint32_t vcpu;
+        char syndrome[64];       /* canonical text, or "kvm-chosen" */
+        uint32_t iss;
+        bool has_esr;
+        serror_mode mode;
+        serror_outcome outcome;
+        int error;               /* positive errno; 0 unless failed */
+        char message[ATTACH_MESSAGE_MAX + 1];
+        attach_vcpu_state before;
+        attach_vcpu_write written;
+        attach_vcpu_state after;
+        uint64_t latency_usec;   /* serrord: request to outcome */
+        uint64_t agent_usec;     /* agent: vcpu reached to done (0 if never reached) */
+        char origin[64];         /* "serrorctl", or the policy's name */
+} InjectionRecord;
+
+/* Called once when the injection has its outcome; the record is final. */
+typedef void (*injection_done_fn)(Injection *i, const InjectionRecord *r, void *userdata);
+
+struct Injection {
+        Manager *manager;
+        VM *vm; /* NULL once the VM is gone */
+        InjectionRecord record;
+        bool allow_ids;
+        bool dry_run;
+        uint64_t timeout_usec;
+        uint64_t start_monotonic_usec;
+        ev_timer deadline; /* timeout plus a grace period for the agent's answer */
+        injection_done_fn done;
+        void *userdata;
+        struct Injection *next, *prev; /* Manager's in-flight list */
+};
+
+typedef struct InjectionParams {
+        const serror_syndrome *syndrome; /* NULL: let KVM choose the ESR */
+        bool allow_ids;
+        serror_mode mode;
+        uint64_t timeout_usec;
+        bool dry_run;
+        const char *origin;
+} InjectionParams;
+
+/* Send an INJECT for vcpu of vm. On success the injection is in flight and
+ * done() is called exactly once later (never from inside this call). */
+int injection_start(Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p, injection_done_fn done,
+                    void *userdata, Injection **ret);
+
+/* An INJECT_RESULT (or a REPLY to an INJECT) from vm's connection. */
+int injection_handle_answer(Manager *m, VM *vm, const attach_msg *msg);
+/* The VM is going away: every injection still open for it fails with ECONNRESET. */
+void injection_fail_all_for_vm(Manager *m, VM *vm);
+/* How many are in flight for one vcpu (the per-vcpu bound). */
+unsigned injection_count_for_vcpu(Manager *m, const VM *vm, uint32_t vcpu);
+/* serrord is stopping: fail every injection with ESHUTDOWN. */
+void injection_fail_all(Manager *m);
+
+/* The bounded history (ring buffer). */
+typedef struct History {
+        InjectionRecord *records;
+        unsigned size;  /* capacity */
+        unsigned count; /* valid records, at most size */
+        unsigned next;  /* where the next record goes */
+} History;
+
+int history_init(History *h, unsigned size);
+void history_done(History *h);
+void history_add(History *h, const InjectionRecord *r);
+/* i-th oldest record, 0 <= i < count. */
+const InjectionRecord *history_get(const History *h, unsigned i);
