@@ -1,0 +1,154 @@
+#!/usr/bin/env bats
+# Injection requests on this host: usage errors, a wedged agent, the per-vcpu bound, history, monitor, access.
+# The real injection path into arm64 guests is tested by the arm64 tier (tests/e2e).
+
+load helpers
+
+CLIENT="$abs_top_builddir/tests/helpers/attach-client"
+
+setup_file() {
+        [ -w /dev/kvm ] || skip "/dev/kvm is not usable here"
+        sockdir=$(mktemp -d /tmp/serror-inject.XXXXXX)
+        chmod 755 "$sockdir"
+        echo "$sockdir" >"$BATS_FILE_TMPDIR/sockdir"
+        printf '[History]\nSize=50\n' >"$BATS_FILE_TMPDIR/serrord.conf"
+        SERROR_DIR=$BATS_FILE_TMPDIR
+        serror_bus_start "$SERROR_DIR"
+        serror_daemon_start "$SERROR_DIR" --attach-socket="$sockdir/attach.sock"
+        echo "$SERRORD_PID" >"$BATS_FILE_TMPDIR/serrord.pid"
+}
+
+teardown_file() {
+        SERROR_DIR=$BATS_FILE_TMPDIR
+        serror_fixture_teardown
+        rm -rf "$(cat "$BATS_FILE_TMPDIR/sockdir")"
+}
+
+setup() {
+        [ -w /dev/kvm ] || skip "/dev/kvm is not usable here"
+        SOCK="$(cat "$BATS_FILE_TMPDIR/sockdir")/attach.sock"
+        SERRORD_PID=$(cat "$BATS_FILE_TMPDIR/serrord.pid")
+        export DBUS_SYSTEM_BUS_ADDRESS
+}
+
+teardown() {
+        for fd in 4 5; do eval "exec $fd>&-" 2>/dev/null || true; done
+        wait_until 30 vm_count_is 0 || true
+}
+
+vm_count_is() {
+        [ "$(serrorctl list --json | jq length)" = "$1" ]
+}
+
+# A client that attaches N vcpus and never answers an INJECT: a wedged agent.
+hold_wedged() {
+        local name=$1 n=$2 fd=$3
+        mkfifo "$BATS_TEST_TMPDIR/$name.in"
+        "$CLIENT" "$SOCK" attach "$name" "$n" <"$BATS_TEST_TMPDIR/$name.in" >"$BATS_TEST_TMPDIR/$name.out" 2>&1 3>&- &
+        eval "exec $fd>\"$BATS_TEST_TMPDIR/$name.in\""
+        wait_until 50 bash -c "[ \$(grep -c ' 0 OK ' '$BATS_TEST_TMPDIR/$name.out') -ge $((n + 1)) ]"
+}
+
+@test "inject usage errors exit 2 or 4 and name the problem" {
+        run serrorctl inject
+        assert_failure 2
+        assert_output "serrorctl: 'inject' needs VM SYNDROME (see serrorctl inject --help)"
+        run serrorctl inject vm aet=bogus
+        assert_failure 2
+        assert_output --partial "invalid syndrome 'aet=bogus': AET"
+        run serrorctl inject --on-pending=later vm uer
+        assert_failure 2
+        assert_output "serrorctl: invalid --on-pending 'later': expected merge, defer or skip"
+        run serrorctl inject --timeout=forever vm uer
+        assert_failure 2
+        assert_output --partial "invalid --timeout 'forever'"
+        run serrorctl inject --vcpu
+        assert_failure 2
+        assert_output "serrorctl: option '--vcpu' needs a value"
+        run serrorctl inject --vcpu=x vm uer
+        assert_failure 2
+        run serrorctl inject no-such-vm uer
+        assert_failure 4
+        assert_output "serrorctl: No VM named or with UUID 'no-such-vm' is attached."
+        hold_wedged vm-usage 1 4
+        run serrorctl inject --vcpu=5 vm-usage uer
+        assert_failure 4
+        assert_output "serrorctl: VM vm-usage has no vcpu 5 attached."
+}
+
+@test "a wedged agent: the injection fails with ETIMEDOUT, is recorded once, counted and logged" {
+        hold_wedged vm-wedged 1 4
+        before=$(serrorctl status --json | jq '.counters["outcome-failed"]')
+        run serrorctl inject --timeout=100ms --json vm-wedged uer
+        assert_failure 1
+        [ "$(jq -r '.[0].outcome' <<<"$output")" = failed ]
+        [ "$(jq -r '.[0].error' <<<"$output")" = ETIMEDOUT ]
+        [ "$(jq -r '.[0].esr' <<<"$output")" = 0xbe000c11 ]
+        id=$(jq -r '.[0].id' <<<"$output")
+        grep -q "INJECT $id (not answered)" "$BATS_TEST_TMPDIR/vm-wedged.out"
+        run serrorctl history --json --vm=vm-wedged
+        [ "$(jq "[.[] | select(.id == $id)] | length" <<<"$output")" = 1 ]
+        after=$(serrorctl status --json | jq '.counters["outcome-failed"]')
+        [ "$after" -eq $((before + 1)) ]
+        grep -q "Injection $id of uer into vm-wedged vcpu 0: failed .*SERROR_OUTCOME=failed.*ERRNO=110" "$BATS_FILE_TMPDIR/serrord.log"
+}
+
+@test "a wedged vcpu holds at most 16 requests; more are refused, not queued" {
+        hold_wedged vm-busy 1 4
+        for i in $(seq 16); do
+                run serrorctl inject --no-wait --timeout=30s vm-busy ce
+                assert_success
+        done
+        run serrorctl inject --no-wait --timeout=30s vm-busy ce
+        assert_failure 1
+        assert_output --partial "vcpu 0 of vm-busy already has 16 injections in flight."
+        # Detaching the VM ends every open request with one outcome each.
+        serrorctl detach vm-busy
+        wait_until 20 vm_count_is 0
+        run serrorctl history --json --vm=vm-busy
+        [ "$(jq '[.[] | select(.error == "ECONNRESET")] | length' <<<"$output")" = 16 ]
+}
+
+@test "inject --no-wait returns the request id at once; monitor prints the outcome" {
+        hold_wedged vm-monitor 1 4
+        "$SERRORCTL" monitor --json >"$BATS_TEST_TMPDIR/monitor.out" 2>&1 3>&- &
+        monitor=$!
+        sleep 0.3
+        run serrorctl inject --no-wait --json --timeout=100ms vm-monitor ueo
+        assert_success
+        id=$(jq -r '.[0]' <<<"$output")
+        [ "$id" -gt 0 ]
+        wait_until 50 grep -q "\"id\":$id," "$BATS_TEST_TMPDIR/monitor.out"
+        kill -INT "$monitor"
+        status=0
+        wait "$monitor" || status=$?
+        assert_equal "$status" 0
+        run jq -r 'select(.id == '"$id"') | .outcome + " " + .syndrome + " " + .vm' "$BATS_TEST_TMPDIR/monitor.out"
+        assert_output "failed ueo vm-monitor"
+}
+
+@test "monitor without serrord says so and exits 3" {
+        DBUS_SYSTEM_BUS_ADDRESS="unix:path=$BATS_TEST_TMPDIR/nothing" run serrorctl monitor
+        assert_failure 3
+}
+
+@test "inject needs root or the control group; history is open to all" {
+        command -v setpriv >/dev/null || skip "setpriv is not installed"
+        hold_wedged vm-perm 1 4
+        run setpriv --reuid=65534 --regid=65534 --clear-groups "$SERRORCTL" inject vm-perm uer
+        assert_failure 5
+        run setpriv --reuid=65534 --regid=65534 --clear-groups "$SERRORCTL" history --json
+        assert_success
+}
+
+@test "the history is bounded by [History] Size=" {
+        hold_wedged vm-ring 1 4
+        for i in $(seq 55); do
+                serrorctl inject --no-wait --timeout=1ms vm-ring ce >/dev/null
+                # Keep below the per-vcpu bound.
+                (( i % 10 == 0 )) && sleep 2.2
+        done
+        sleep 2.3
+        run serrorctl history --json
+        [ "$(jq length <<<"$output")" = 50 ]
+}
