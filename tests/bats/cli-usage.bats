@@ -10,14 +10,14 @@ setup() {
 @test "serrorctl --help lists every verb and the exit codes" {
         run serrorctl --help
         assert_success
-        for verb in status decode encode; do
+        for verb in status list detach inject history monitor decode encode; do
                 assert_line --regexp "^  $verb "
         done
         assert_output --partial "3 serrord not reachable"
 }
 
 @test "serrorctl VERB --help and help VERB show the verb's help" {
-        for verb in status decode encode; do
+        for verb in status list detach inject history monitor decode encode; do
                 run serrorctl "$verb" --help
                 assert_success
                 assert_line --index 0 --regexp "^Usage: serrorctl $verb"
@@ -124,18 +124,19 @@ setup() {
 }
 
 @test "the man pages name every verb and option the tools accept" {
-        for verb in status decode encode help; do
+        for verb in status list detach inject history monitor decode encode help; do
                 grep -q "^\.B.* $verb\b\|^\.B $verb$\|^\.BI $verb " "$abs_top_srcdir/man/serrorctl.1" || fail "serrorctl.1 lacks $verb"
         done
-        for opt in help version json no-legend allow-ids; do
+        for opt in help version json no-legend allow-ids vcpu on-pending timeout no-wait dry-run vm; do
                 grep -q -- "\\\\-\\\\-$(sed 's/-/\\\\-/g' <<<"$opt")" "$abs_top_srcdir/man/serrorctl.1" || fail "serrorctl.1 lacks --$opt"
-                serrorctl --help | grep -q -- "--$opt" || fail "serrorctl --help lacks --$opt"
+                { serrorctl --help; for v in status list detach inject history monitor decode encode; do serrorctl "$v" --help; done; } |
+                        grep -q -- "--$opt" || fail "no serrorctl --help text names --$opt"
         done
-        for opt in help version config log-target log-level; do
+        for opt in help version config log-target log-level attach-socket; do
                 grep -q -- "\\\\-\\\\-$(sed 's/-/\\\\-/g' <<<"$opt")" "$abs_top_srcdir/man/serrord.8" || fail "serrord.8 lacks --$opt"
                 "$SERRORD" --help | grep -q -- "--$opt" || fail "serrord --help lacks --$opt"
         done
-        for key in LogLevel LogTarget KvmDevice; do
+        for key in LogLevel LogTarget KvmDevice Socket AllowUsers AllowGroups MaxConnections MaxVMsPerUser MaxVcpusPerVM Size; do
                 grep -q "^\.BI $key= " "$abs_top_srcdir/man/serrord.8" || fail "serrord.8 lacks $key="
         done
 }
