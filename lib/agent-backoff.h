@@ -26,6 +26,15 @@
  * may take before the request is reported as failed with ETIMEDOUT. */
 #define AGENT_COMMIT_GRACE_NS (100 * AGENT_NSEC_PER_MSEC)
 
+/* A worker whose request ended while its ioctl still waited for the vcpu
+ * mutex is kicked a while longer, slowly, so that it gets through, writes
+ * nothing and can be reaped; a vcpu that ignores kicks is left alone after. */
+#define AGENT_STALE_KICK_NS (1 * AGENT_NSEC_PER_SEC)
+
+/* serror_agent_free() kicks a vcpu whose worker is still blocked at most
+ * this many times, AGENT_KICK_WORKER_NS apart (5 ms in all). */
+#define AGENT_FREE_KICKS 50u
+
 /* "No time": no deadline, no wake-up wanted. */
 #define AGENT_TIME_NONE UINT64_C(0)
 

@@ -15,6 +15,7 @@
 int agent_kvm_ioctl_raw(int fd, unsigned long request, void *arg) {
         int r;
 
+        /* vcpu ioctls only return EINTR for a fatal signal (mutex_lock_killable); retrying is harmless. */
         do
                 r = ioctl(fd, request, arg);
         while (r < 0 && errno == EINTR);
@@ -24,15 +25,24 @@ int agent_kvm_ioctl_raw(int fd, unsigned long request, void *arg) {
 int agent_kvm_ioctl_checked(int fd, unsigned long request, const char *name, void *arg, char *message,
                             size_t message_size) {
         char buf[AGENT_STRERROR_MAX];
+        const char *ename;
         int r;
 
         r = agent_kvm_ioctl_raw(fd, request, arg);
-        if (r < 0 && message && message_size > 0)
+        if (r >= 0 || !message || message_size == 0)
+                return r;
+        ename = agent_errno_name(r);
+        if (ename)
+                (void) snprintf(message, message_size, "%s failed with %s (%s)", name, ename,
+                                agent_strerror(r, buf, sizeof(buf)));
+        else
                 (void) snprintf(message, message_size, "%s failed: %s", name, agent_strerror(r, buf, sizeof(buf)));
         return r;
 }
 
-/* What an errno means for a vcpu-events ioctl, for the message (Injection issue, item 2). */
+#if defined(__aarch64__)
+
+/* What an errno means for a vcpu-events ioctl (Injection issue, item 2). */
 static const char *vcpu_errno_explain(int r, bool set) {
         switch (-r) {
         case ENOEXEC:
@@ -50,25 +60,15 @@ static const char *vcpu_errno_explain(int r, bool set) {
         }
 }
 
-static void vcpu_fail_message(char *message, size_t message_size, const char *ioctl_name, int r, bool set,
-                              const char *what) {
+/* The checked wrapper named the ioctl and the errno; say why, where that is known. */
+static void vcpu_explain(char *message, size_t message_size, const char *ioctl_name, const char *what, int r,
+                         bool set) {
         const char *why = vcpu_errno_explain(r, set);
         const char *name = agent_errno_name(r);
-        char buf[AGENT_STRERROR_MAX];
 
-        if (!message || message_size == 0)
-                return;
-        if (name && why)
+        if (why && name && message && message_size > 0)
                 (void) snprintf(message, message_size, "%s%s failed with %s: %s", ioctl_name, what, name, why);
-        else if (name)
-                (void) snprintf(message, message_size, "%s%s failed with %s (%s)", ioctl_name, what, name,
-                                agent_strerror(r, buf, sizeof(buf)));
-        else
-                (void) snprintf(message, message_size, "%s%s failed: %s", ioctl_name, what,
-                                agent_strerror(r, buf, sizeof(buf)));
 }
-
-#if defined(__aarch64__)
 
 bool agent_kvm_serror_supported(void) {
         return true;
@@ -93,9 +93,9 @@ int agent_kvm_get_serror(int vcpu_fd, attach_vcpu_state *ret, char *message, siz
         int r;
 
         *ret = s;
-        r = agent_kvm_ioctl_raw(vcpu_fd, KVM_GET_VCPU_EVENTS, &ev);
+        r = AGENT_KVM_IOCTL(vcpu_fd, KVM_GET_VCPU_EVENTS, &ev, message, message_size);
         if (r < 0) {
-                vcpu_fail_message(message, message_size, "KVM_GET_VCPU_EVENTS", r, false, "");
+                vcpu_explain(message, message_size, "KVM_GET_VCPU_EVENTS", "", r, false);
                 return r;
         }
         s.valid = true;
@@ -113,14 +113,16 @@ int agent_kvm_set_serror(int vcpu_fd, bool has_esr, uint64_t iss, char *message,
         char what[48] = "";
         int r;
 
+        /* Built from zero, never from a GET: a copied ext_dabt_pending would
+         * inject a data abort, and pad and reserved must be 0 (else EINVAL). */
         ev.exception.serror_pending = 1;
         ev.exception.serror_has_esr = has_esr ? 1 : 0;
         ev.exception.serror_esr = has_esr ? iss : 0;
-        r = agent_kvm_ioctl_raw(vcpu_fd, KVM_SET_VCPU_EVENTS, &ev);
+        r = AGENT_KVM_IOCTL(vcpu_fd, KVM_SET_VCPU_EVENTS, &ev, message, message_size);
         if (r < 0) {
                 if (has_esr)
                         (void) snprintf(what, sizeof(what), " with ISS 0x%06" PRIx64, iss);
-                vcpu_fail_message(message, message_size, "KVM_SET_VCPU_EVENTS", r, true, what);
+                vcpu_explain(message, message_size, "KVM_SET_VCPU_EVENTS", what, r, true);
                 return r;
         }
         return 0;
@@ -143,8 +145,8 @@ int agent_kvm_probe_serror_esr(void) {
 int agent_kvm_get_serror(int vcpu_fd, attach_vcpu_state *ret, char *message, size_t message_size) {
         (void) vcpu_fd;
         *ret = (attach_vcpu_state) {};
-        vcpu_fail_message(message, message_size, "KVM_GET_VCPU_EVENTS", -EOPNOTSUPP, false,
-                          " (SError state exists on arm64 only)");
+        if (message && message_size > 0)
+                (void) snprintf(message, message_size, "SError state exists on arm64 KVM only");
         return -EOPNOTSUPP;
 }
 
@@ -152,8 +154,8 @@ int agent_kvm_set_serror(int vcpu_fd, bool has_esr, uint64_t iss, char *message,
         (void) vcpu_fd;
         (void) has_esr;
         (void) iss;
-        vcpu_fail_message(message, message_size, "KVM_SET_VCPU_EVENTS", -EOPNOTSUPP, true,
-                          " (SError injection exists on arm64 only)");
+        if (message && message_size > 0)
+                (void) snprintf(message, message_size, "SError injection needs an arm64 KVM host");
         return -EOPNOTSUPP;
 }
 

@@ -16,9 +16,10 @@ endif
 if HOST_AARCH64
 tests_vmm_serror_test_vmm_SOURCES += tests/vmm/arch-arm64.c tests/vmm/guest-arm64.S
 endif
-# vcpu threads; libserror-agent will join LDADD here.
+# vcpu threads, and libserror-agent as any VMM would link it.
 tests_vmm_serror_test_vmm_CFLAGS = $(AM_CFLAGS) -pthread
 tests_vmm_serror_test_vmm_LDFLAGS = $(AM_LDFLAGS) -pthread
+tests_vmm_serror_test_vmm_LDADD = lib/libserror-agent.la
 
 vmm_tests = tests/vmm/vmm-smoke.sh
 

@@ -345,14 +345,16 @@ static enum stop_reason main_loop(struct vm *vm, int sfd, int *ret_signal) {
         bool stdin_open = true, discarding = false;
 
         for (;;) {
-                struct pollfd pfd[3] = {
+                struct pollfd pfd[4] = {
                         { .fd = sfd, .events = POLLIN },
                         { .fd = vm->notify_fd, .events = POLLIN },
                         { .fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN },
+                        /* Poll mode: the agent's one stable fd lives in our loop. */
+                        { .fd = vm->agent && !vm->agent_thread ? serror_agent_get_fd(vm->agent) : -1, .events = POLLIN },
                 };
                 ssize_t n;
 
-                if (poll(pfd, 3, -1) < 0) {
+                if (poll(pfd, 4, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         return STOP_VCPU;
@@ -366,6 +368,8 @@ static enum stop_reason main_loop(struct vm *vm, int sfd, int *ret_signal) {
                 }
                 if (pfd[1].revents & POLLIN)
                         return STOP_VCPU;
+                if (pfd[3].revents & POLLIN)
+                        (void) serror_agent_process(vm->agent);
                 if (!(pfd[2].revents & (POLLIN | POLLHUP | POLLERR)))
                         continue;
 
@@ -442,6 +446,14 @@ static void help(void) {
                "  --guest-exits=periodic|never  heartbeat exits from the guest loop, or none:\n"
                "                              the vcpu then leaves KVM_RUN only when kicked\n"
                "  --heartbeat=LOOPS           guest loops between heartbeats (default %d)\n"
+               "  --attach[=SOCKET]           hand the vcpus to serrord with libserror-agent\n"
+               "                              (default socket: $SERROR_ATTACH_SOCKET or\n"
+               "                              /run/serrord/attach.sock)\n"
+               "  --agent-mode=poll|thread    the agent runs in this VMM's main loop (poll,\n"
+               "                              default) or on a thread of its own\n"
+               "  --no-pre-run                do not call serror_agent_before_run(): the agent\n"
+               "                              then serves requests from its worker threads\n"
+               "  --uuid=UUID                 the VM's UUID, sent to serrord\n"
                "  --help                      show this help\n",
                VMM_MAX_VCPUS, SIGUSR1, SIGUSR2, SIGRTMIN, SIGRTMAX, SIGUSR1, DEFAULT_HEARTBEAT_LOOPS);
 }
@@ -460,7 +472,8 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *ret) {
 
 /* Returns 0 to run, 1 to exit successfully (--help), -EINVAL on a bad option. */
 static int parse_options(int argc, char **argv, struct vm *vm, unsigned *ret_vcpus, uint64_t *ret_heartbeat) {
-        enum { OPT_NAME = 256, OPT_VCPUS, OPT_LABEL, OPT_KICK, OPT_EXITS, OPT_HEARTBEAT, OPT_HELP };
+        enum { OPT_NAME = 256, OPT_VCPUS, OPT_LABEL, OPT_KICK, OPT_EXITS, OPT_HEARTBEAT, OPT_HELP, OPT_ATTACH,
+               OPT_AGENT_MODE, OPT_NO_PRE_RUN, OPT_UUID };
         static const struct option options[] = {
                 { "name",        required_argument, NULL, OPT_NAME },
                 { "vcpus",       required_argument, NULL, OPT_VCPUS },
@@ -469,6 +482,10 @@ static int parse_options(int argc, char **argv, struct vm *vm, unsigned *ret_vcp
                 { "guest-exits", required_argument, NULL, OPT_EXITS },
                 { "heartbeat",   required_argument, NULL, OPT_HEARTBEAT },
                 { "help",        no_argument,       NULL, OPT_HELP },
+                { "attach",      optional_argument, NULL, OPT_ATTACH },
+                { "agent-mode",  required_argument, NULL, OPT_AGENT_MODE },
+                { "no-pre-run",  no_argument,       NULL, OPT_NO_PRE_RUN },
+                { "uuid",        required_argument, NULL, OPT_UUID },
                 {}
         };
         unsigned long n;
@@ -533,6 +550,37 @@ static int parse_options(int argc, char **argv, struct vm *vm, unsigned *ret_vcp
                 case OPT_HELP:
                         help();
                         return 1;
+                case OPT_ATTACH:
+                        vm->attach = true;
+                        vm->attach_socket = optarg;
+                        break;
+                case OPT_AGENT_MODE:
+                        if (strcmp(optarg, "poll") == 0)
+                                vm->agent_thread = false;
+                        else if (strcmp(optarg, "thread") == 0)
+                                vm->agent_thread = true;
+                        else {
+                                fprintf(stderr, "serror-test-vmm: --agent-mode takes poll or thread, got \"%s\"\n", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case OPT_NO_PRE_RUN:
+                        vm->pre_run = false;
+                        break;
+                case OPT_UUID: {
+                        unsigned b[16];
+                        if (strlen(optarg) != 36 ||
+                            sscanf(optarg, "%2x%2x%2x%2x-%2x%2x-%2x%2x-%2x%2x-%2x%2x%2x%2x%2x%2x", &b[0], &b[1], &b[2],
+                                   &b[3], &b[4], &b[5], &b[6], &b[7], &b[8], &b[9], &b[10], &b[11], &b[12], &b[13],
+                                   &b[14], &b[15]) != 16) {
+                                fprintf(stderr, "serror-test-vmm: --uuid takes a UUID such as 6b1e...-..., got \"%s\"\n", optarg);
+                                return -EINVAL;
+                        }
+                        for (int i = 0; i < 16; i++)
+                                vm->uuid[i] = (uint8_t) b[i];
+                        vm->has_uuid = true;
+                        break;
+                }
                 default:
                         return -EINVAL;
                 }
@@ -541,6 +589,58 @@ static int parse_options(int argc, char **argv, struct vm *vm, unsigned *ret_vcp
                 fprintf(stderr, "serror-test-vmm: unexpected argument \"%s\"\n", argv[optind]);
                 return -EINVAL;
         }
+        return 0;
+}
+
+/* ------------------------------------------------------------------ agent */
+
+/* The agent's log lines become events, in order with everything else. */
+static void agent_log(int level, const char *message, void *userdata) {
+        char q[1024];
+
+        emit("{\"event\":\"agent\",\"level\":%d,\"message\":%s}", level, json_str(q, sizeof q, message));
+}
+
+static int agent_start(struct vm *vm) {
+        const char *labels[VMM_MAX_LABELS + 1];
+        char label_text[VMM_MAX_LABELS][256];
+        struct serror_agent *agent = NULL;
+        serror_agent_options o = {
+                .size = sizeof(o),
+                .socket_path = vm->attach_socket,
+                .vm_name = vm->name,
+                .uuid = vm->has_uuid ? vm->uuid : NULL,
+                .labels = labels,
+                .log = agent_log,
+        };
+        int r;
+
+        for (unsigned i = 0; i < vm->n_labels; i++) {
+                snprintf(label_text[i], sizeof label_text[i], "%s=%s", vm->labels[i].key, vm->labels[i].value);
+                labels[i] = label_text[i];
+        }
+        labels[vm->n_labels] = NULL;
+
+        r = serror_agent_new(&o, &agent);
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; i < vm->n_vcpus; i++) {
+                struct vcpu *v = &vm->vcpus[i];
+                r = serror_agent_add_vcpu(agent, v->index, v->fd, v->tid, vm->kick_signal);
+                if (r < 0) {
+                        serror_agent_free(agent);
+                        return r;
+                }
+        }
+        if (vm->agent_thread) {
+                r = serror_agent_start_thread(agent);
+                if (r < 0) {
+                        serror_agent_free(agent);
+                        return r;
+                }
+        }
+        /* Published last: vcpu threads start calling before_run() from here on. */
+        __atomic_store_n(&vm->agent, agent, __ATOMIC_RELEASE);
         return 0;
 }
 
@@ -564,6 +664,7 @@ int main(int argc, char **argv) {
                 .kvm_fd = -EBADF,
                 .vm_fd = -EBADF,
                 .notify_fd = -EBADF,
+                .pre_run = true,
         };
         r = parse_options(argc, argv, &vm, &n_vcpus, &heartbeat);
         if (r != 0)
@@ -639,10 +740,20 @@ int main(int argc, char **argv) {
         for (unsigned i = 0; i < vm.n_vcpus; i++)
                 while (__atomic_load_n(&vm.vcpus[i].tid, __ATOMIC_ACQUIRE) == 0)
                         sleep_ms(1);
+        if (vm.attach) {
+                r = agent_start(&vm);
+                if (r < 0) {
+                        fprintf(stderr, "serror-test-vmm: libserror-agent: %s\n", strerror(-r));
+                        goto fail;
+                }
+        }
         emit_ready(&vm);
 
         stop = main_loop(&vm, sfd, &sig);
         vm_stop_vcpus(&vm);
+        /* BYE while the vcpu fds are still open; the agent never closes them. */
+        serror_agent_free(vm.agent);
+        vm.agent = NULL;
         switch (stop) {
         case STOP_QUIT:
                 reason = "quit";
@@ -666,6 +777,8 @@ fail:
         if (strcmp(reason, "setup-failed") == 0)
                 fprintf(stderr, "serror-test-vmm: set-up failed: %s\n", strerror(-r));
         vm_stop_vcpus(&vm);
+        serror_agent_free(vm.agent);
+        vm.agent = NULL;
         emit("{\"event\":\"exit\",\"reason\":\"%s\",\"signal\":0,\"status\":1}", reason);
         vm_destroy(&vm);
         if (sfd >= 0)

@@ -49,12 +49,15 @@ void vm_request_stop(struct vm *vm, int status) {
 
 /*
  * Called on the vcpu thread right before every KVM_RUN, with the vcpu mutex
- * free. libserror-agent will hook in here: serve the injection requests that
- * serrord sent for this vcpu (GET / SET / GET between two KVM_RUNs, DOMAIN.md
- * section 5). Today it does nothing.
+ * free: libserror-agent serves serrord's requests for this vcpu here (GET /
+ * SET / GET between two KVM_RUNs, DOMAIN.md section 5). With --no-pre-run
+ * the agent uses its own workers and repeated kicks instead.
  */
 void vmm_before_run(struct vcpu *v) {
-        (void) v;
+        struct serror_agent *agent = __atomic_load_n(&v->vm->agent, __ATOMIC_ACQUIRE);
+
+        if (agent && v->vm->pre_run)
+                serror_agent_before_run(agent, v->index);
 }
 
 static void vcpu_serve_request(struct vcpu *v) {

@@ -12,6 +12,7 @@
 #include <linux/kvm.h>
 
 #include "guest-layout.h"
+#include "serror/agent.h"
 
 #define VMM_MAX_VCPUS GUEST_MAX_VCPUS
 #define VMM_MAX_LABELS 32
@@ -78,6 +79,15 @@ struct vm {
 
         atomic_bool stopping;
         int notify_fd;                  /* eventfd: a vcpu thread wants the VMM to stop */
+
+        /* libserror-agent: hands the vcpus to serrord and runs its requests. */
+        struct serror_agent *agent;     /* NULL without --attach */
+        const char *attach_socket;      /* NULL: the agent's default */
+        bool attach;
+        bool agent_thread;              /* --agent-mode=thread */
+        bool pre_run;                   /* call serror_agent_before_run() (vcpu-thread path) */
+        bool has_uuid;
+        uint8_t uuid[16];
         atomic_int exit_status;
 };
 

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* One injection's GET / decide / SET / GET, the same on the vcpu's thread and on a worker. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent-internal.h"
+#include "agent-kvm.h"
+
+_printf_(2, 0) static void exec_vmessage(agent_exec *x, const char *format, va_list ap) {
+        char buf[AGENT_KVM_MESSAGE_MAX * 2];
+
+        (void) vsnprintf(buf, sizeof(buf), format, ap);
+        attach_message_copy(x->res.message, buf);
+}
+
+_printf_(2, 3) static void exec_message(agent_exec *x, const char *format, ...) {
+        va_list ap;
+
+        va_start(ap, format);
+        exec_vmessage(x, format, ap);
+        va_end(ap);
+}
+
+void agent_exec_fail(agent_exec *x, int error, const char *format, ...) {
+        va_list ap;
+        int e = error < 0 ? -error : error;
+
+        /* The wire carries 0 < errno <= MAX_ERRNO for a failure. */
+        if (e <= 0 || (unsigned) e > ATTACH_ERRNO_MAX)
+                e = EIO;
+        x->res.outcome = SERROR_OUTCOME_FAILED;
+        x->res.error = e;
+        va_start(ap, format);
+        exec_vmessage(x, format, ap);
+        va_end(ap);
+}
+
+void agent_exec_expire(agent_exec *x, const char *why) {
+        x->res.outcome = SERROR_OUTCOME_EXPIRED;
+        x->res.error = 0;
+        exec_message(x, "%s", why);
+}
+
+void agent_exec_finish(agent_exec *x, uint64_t done_ns) {
+        attach_inject_result *res = &x->res;
+
+        if (res->outcome == SERROR_OUTCOME_FAILED && res->error == 0)
+                res->error = EIO;
+        if (res->outcome != SERROR_OUTCOME_FAILED)
+                res->error = 0;
+        /* One CLOCK_MONOTONIC, read in this order; the max() only guards
+         * against a caller that stamped "reached" from a later read. */
+        if (res->reached_ns != 0 && res->reached_ns < res->received_ns)
+                res->reached_ns = res->received_ns;
+        if (done_ns < res->received_ns)
+                done_ns = res->received_ns;
+        if (done_ns < res->reached_ns)
+                done_ns = res->reached_ns;
+        res->done_ns = done_ns;
+}
+
+static void syndrome_text(const serror_syndrome *s, char *buf, size_t size) {
+        if (serror_syndrome_format(s, buf, size) < 0)
+                (void) snprintf(buf, size, "ISS 0x%06" PRIx32, serror_syndrome_iss(s));
+}
+
+/* What the pending SError is, in the terms serror_decide() takes. KVM keeps
+ * at most one (HCR_EL2.VSE with one VSESR_EL2, DOMAIN.md 3). */
+static serror_pending_kind classify_pending(const attach_vcpu_state *st, serror_syndrome *ret) {
+        if (!st->pending)
+                return SERROR_PENDING_NONE;
+        /* kvm_inject_vabt() (no ESR given) leaves IDS = 1 in VSESR: that
+         * decodes here as an IMPLEMENTATION DEFINED syndrome, which it is. */
+        if (st->has_esr && st->esr <= UINT32_MAX &&
+            serror_syndrome_from_iss((uint32_t) st->esr, SERROR_ALLOW_IDS, ret, NULL) == 0)
+                return SERROR_PENDING_KNOWN;
+        return SERROR_PENDING_UNKNOWN;
+}
+
+static void describe_pending(serror_pending_kind kind, const serror_syndrome *pending, char *buf, size_t size) {
+        char s[96];
+
+        if (kind == SERROR_PENDING_KNOWN) {
+                syndrome_text(pending, s, sizeof(s));
+                (void) snprintf(buf, size, "an SError (%s, ISS 0x%06" PRIx32 ")", s, serror_syndrome_iss(pending));
+        } else
+                (void) snprintf(buf, size, "an SError whose syndrome KVM chose");
+}
+
+agent_exec_step agent_exec_run(int vcpu_fd, const attach_inject *in, const serror_syndrome *incoming,
+                               const agent_exec_host *host, agent_exec *x, const agent_exec_hooks *hooks) {
+        char msg[AGENT_KVM_MESSAGE_MAX], what[160];
+        serror_syndrome pending = {};
+        attach_vcpu_state st, after;
+        serror_pending_kind kind;
+        serror_decision d;
+        serror_outcome outcome;
+        uint64_t iss;
+        int r;
+
+        r = agent_kvm_get_serror(vcpu_fd, &st, msg, sizeof(msg));
+        if (r < 0) {
+                agent_exec_fail(x, r, "%s", msg);
+                return AGENT_EXEC_DONE;
+        }
+        if (x->res.reached_ns == 0)
+                x->res.reached_ns = agent_now_ns();
+        /* For a deferred request, "before" stays the state that made it wait. */
+        if (!x->have_before) {
+                x->res.before = st;
+                x->have_before = true;
+        }
+
+        /* Without KVM_CAP_ARM_INJECT_SERROR_ESR, setting serror_has_esr is
+         * -EINVAL (DOMAIN.md 1); a request that lets KVM choose still works. */
+        if (in->has_esr && (host->esr_cap == 0 || (host->esr_cap < 0 && !st.has_esr))) {
+                agent_exec_fail(x, -EOPNOTSUPP,
+                                "this KVM host lacks KVM_CAP_ARM_INJECT_SERROR_ESR (no RAS extension): a chosen "
+                                "syndrome cannot be written; only a request that lets KVM choose it can");
+                return AGENT_EXEC_DONE;
+        }
+
+        kind = classify_pending(&st, &pending);
+        r = serror_decide(kind, &pending, incoming, in->mode, &d);
+        if (r < 0) {
+                agent_exec_fail(x, r, "the multiple-SError rules refused the request (internal error)");
+                return AGENT_EXEC_DONE;
+        }
+
+        switch (d.action) {
+        case SERROR_ACTION_WAIT:
+                if (in->dry_run) {
+                        describe_pending(kind, &pending, what, sizeof(what));
+                        x->res.outcome = SERROR_OUTCOME_DRY_RUN;
+                        exec_message(x, "dry run: %s is pending; would defer", what);
+                        return AGENT_EXEC_DONE;
+                }
+                x->waited = true;
+                return AGENT_EXEC_AGAIN;
+
+        case SERROR_ACTION_NONE:
+                describe_pending(kind, &pending, what, sizeof(what));
+                if (in->dry_run) {
+                        x->res.outcome = SERROR_OUTCOME_DRY_RUN;
+                        exec_message(x, "dry run: %s is pending; would be %s", what,
+                                     serror_outcome_to_string(d.outcome));
+                } else {
+                        x->res.outcome = d.outcome;
+                        if (d.outcome == SERROR_OUTCOME_COALESCED)
+                                exec_message(x, "%s is pending and at least as severe; nothing written", what);
+                        else
+                                exec_message(x, "%s is pending; this one was dropped", what);
+                }
+                return AGENT_EXEC_DONE;
+
+        case SERROR_ACTION_WRITE:
+                break;
+        }
+
+        outcome = x->waited ? SERROR_OUTCOME_DEFERRED : d.outcome;
+        iss = in->has_esr ? serror_syndrome_iss(&d.write) : 0;
+        if (in->dry_run) {
+                /* doc/attach-protocol.md 5.7: in a dry run, what would have been written. */
+                x->res.written = (attach_vcpu_write) { .written = true, .has_esr = in->has_esr, .esr = iss };
+                x->res.outcome = SERROR_OUTCOME_DRY_RUN;
+                exec_message(x, "dry run: would be %s", serror_outcome_to_string(outcome));
+                return AGENT_EXEC_DONE;
+        }
+        if (hooks && hooks->commit && !hooks->commit(hooks->userdata, x)) {
+                agent_exec_expire(x, "the deadline passed before KVM_SET_VCPU_EVENTS; nothing written");
+                return AGENT_EXEC_DONE;
+        }
+
+        r = agent_kvm_set_serror(vcpu_fd, in->has_esr, iss, msg, sizeof(msg));
+        if (r < 0) {
+                agent_exec_fail(x, r, "%s", msg);
+                return AGENT_EXEC_DONE;
+        }
+        x->res.written = (attach_vcpu_write) { .written = true, .has_esr = in->has_esr, .esr = iss };
+        x->res.outcome = outcome;
+        if (outcome == SERROR_OUTCOME_MERGED) {
+                describe_pending(kind, &pending, what, sizeof(what));
+                exec_message(x, "replaced %s, which is less severe", what);
+        } else if (outcome == SERROR_OUTCOME_DEFERRED)
+                exec_message(x, "written after the earlier SError was taken");
+        else
+                x->res.message[0] = '\0';
+        if (hooks && hooks->written)
+                hooks->written(hooks->userdata, x);
+
+        r = agent_kvm_get_serror(vcpu_fd, &after, msg, sizeof(msg));
+        if (r < 0)
+                /* The write stands; only the read-back is missing. */
+                exec_message(x, "written; read-back: %s", msg);
+        else
+                x->res.after = after;
+        return AGENT_EXEC_DONE;
+}

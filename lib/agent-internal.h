@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libserror-agent's internals: the agent, its vcpus, injection requests and workers, shared by lib/agent-*.c. */
+#pragma once
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "agent-backoff.h"
+#include "attach-proto.h"
+#include "macro.h"
+#include "serror/agent.h"
+#include "serror/syndrome.h"
+
+/* ---------------------------------------------------------------- limits */
+
+/* Encoded messages waiting for the socket: answers to serrord (results and
+ * replies) and HELLO. A serrord that leaves this many unread is not reading
+ * at all: the agent drops the connection and reconnects rather than grow
+ * without bound. */
+#define AGENT_SENDQ_MAX 1024u
+/* Injection requests held at once (queued, running or deferred). */
+#define AGENT_REQUESTS_PER_VCPU_MAX 64u
+#define AGENT_REQUESTS_MAX 4096u
+/* Log lines gathered under the lock and handed to the callback after it. */
+#define AGENT_LOG_QUEUE_MAX 16u
+#define AGENT_LOG_LINE_MAX 320u
+/* Datagrams handled per serror_agent_process() call; the rest wait for the next. */
+#define AGENT_RECV_BATCH 64u
+#define AGENT_STRERROR_MAX 128u
+/* Worker threads only run a few ioctls; the default 8 MiB would be waste. */
+#define AGENT_WORKER_STACK_SIZE (256u * 1024u)
+
+/* vcpu lookup without a lock for serror_agent_before_run(): two levels of
+ * 256 entries cover every index up to ATTACH_VCPU_INDEX_MAX. */
+#define AGENT_VCPU_PAGE_SHIFT 8u
+#define AGENT_VCPU_PAGE_SIZE (1u << AGENT_VCPU_PAGE_SHIFT)
+#define AGENT_VCPU_PAGES ((ATTACH_VCPU_INDEX_MAX + 1u) / AGENT_VCPU_PAGE_SIZE)
+
+/* ---------------------------------------------------------------- execution of one INJECT */
+
+/* Progress and result of one injection, wherever it runs. res is what goes
+ * into INJECT_RESULT; the rest steps the defer loop. */
+typedef struct agent_exec {
+        attach_inject_result res;
+        bool have_before; /* res.before holds the first read */
+        bool waited;      /* a defer decision was seen: a later write is "deferred" */
+} agent_exec;
+
+/* Called right before KVM_SET_VCPU_EVENTS, and right after it succeeded.
+ * commit returning false means "do not write" (the deadline passed, or the
+ * request was cancelled); the step then ends with outcome expired. */
+typedef struct agent_exec_hooks {
+        bool (*commit)(void *userdata, const agent_exec *x);
+        void (*written)(void *userdata, const agent_exec *x);
+        void *userdata;
+} agent_exec_hooks;
+
+typedef enum agent_exec_step {
+        AGENT_EXEC_DONE,  /* x->res is final */
+        AGENT_EXEC_AGAIN, /* defer: look again once the vcpu has run */
+} agent_exec_step;
+
+/* The host facts an execution needs. */
+typedef struct agent_exec_host {
+        int esr_cap; /* 1, 0, or -1 when unknown (see agent_kvm_probe_serror_esr()) */
+} agent_exec_host;
+
+/* GET, apply the mode with serror_decide(), SET unless dry_run, GET again.
+ * Runs with no lock held: on the vcpu's thread, or on a worker. */
+agent_exec_step agent_exec_run(int vcpu_fd, const attach_inject *in, const serror_syndrome *incoming,
+                               const agent_exec_host *host, agent_exec *x, const agent_exec_hooks *hooks);
+/* End x as expired (the deadline passed first), keeping what was read. */
+void agent_exec_expire(agent_exec *x, const char *why);
+/* End x as failed with -error and a message. */
+void agent_exec_fail(agent_exec *x, int error, const char *format, ...) _printf_(3, 4);
+/* Make x valid for the codec (done >= reached >= received) and stamp done. */
+void agent_exec_finish(agent_exec *x, uint64_t done_ns);
+
+/* ---------------------------------------------------------------- worker threads (agent-side path) */
+
+typedef enum agent_job_phase {
+        AGENT_JOB_RUNNING,    /* reading, deciding, deferring: may still be cancelled */
+        AGENT_JOB_COMMITTING, /* KVM_SET_VCPU_EVENTS issued: the SError may land */
+        AGENT_JOB_WRITTEN,    /* the SET succeeded; reading back */
+        AGENT_JOB_DONE,       /* exec is final; the thread is about to return */
+} agent_job_phase;
+
+typedef struct agent_request agent_request;
+
+/* One worker thread and what it shares with the agent. The worker never
+ * touches the agent itself, so it can outlive it (a vcpu wedged in KVM_RUN
+ * keeps its ioctl blocked); fields marked (lock) are under job->lock. */
+typedef struct agent_job {
+        pthread_mutex_t lock;
+        unsigned refs;   /* (lock) the agent's and the worker's */
+        pthread_t thread;
+        int fd;          /* owned: a dup of the VMM's vcpu fd, so a VMM that closes its fd
+                          * never leaves the worker with a recycled fd number */
+        uint32_t vcpu;
+        attach_inject in;
+        serror_syndrome incoming;
+        agent_exec_host host;
+        uint64_t deadline_ns;
+
+        agent_job_phase phase; /* (lock) */
+        bool cancelled;        /* (lock) the agent gave up: write nothing more */
+        bool polling;          /* (lock) deferring: slower kicks will do */
+        int notify_fd;         /* (lock) the agent's eventfd; -EBADF once the agent is gone */
+        agent_exec exec;       /* (lock) progress, final once phase is DONE */
+
+        /* The agent's side, under the agent's lock. */
+        agent_request *request; /* the request it serves, NULL once that ended */
+        uint64_t committing_since_ns;
+        struct agent_job *next;
+} agent_job;
+
+/* ---------------------------------------------------------------- requests and vcpus */
+
+typedef enum agent_request_state {
+        AGENT_REQ_QUEUED,       /* waiting behind another request of its vcpu */
+        AGENT_REQ_POSTED,       /* in the vcpu's slot; its thread is being kicked */
+        AGENT_REQ_SLOT_RUNNING, /* the vcpu thread runs it now (in before_run) */
+        AGENT_REQ_SLOT_WAITING, /* deferred on the vcpu-thread path: re-checked at each before_run */
+        AGENT_REQ_WORKER,       /* a worker thread runs it */
+        AGENT_REQ_DONE,         /* exec is final; the loop sends it */
+} agent_request_state;
+
+struct agent_request {
+        uint64_t id;         /* serrord's request id */
+        uint64_t generation; /* the connection it came on */
+        attach_inject in;
+        serror_syndrome incoming;
+        uint64_t deadline_ns;
+        agent_request_state state;
+        bool cancelled; /* its connection went away: nobody wants the result */
+        unsigned kicks;
+        agent_exec exec;
+        agent_job *job; /* AGENT_REQ_WORKER only */
+        struct agent_request *next;
+};
+
+typedef enum agent_vcpu_attach {
+        AGENT_VCPU_LOCAL,    /* not announced on this connection (or no connection) */
+        AGENT_VCPU_PENDING,  /* VCPU_ATTACH to be sent when the socket can take it */
+        AGENT_VCPU_SENT,     /* sent, REPLY not yet in */
+        AGENT_VCPU_ATTACHED, /* serrord accepted it */
+        AGENT_VCPU_REFUSED,  /* serrord refused it: not retried before the next connection */
+} agent_vcpu_attach;
+
+enum {
+        AGENT_VCPU_F_PRE_RUN = 1u << 0, /* its thread calls serror_agent_before_run() */
+        AGENT_VCPU_F_POSTED = 1u << 1,  /* the head request waits for that thread */
+};
+
+/* A vcpu, once created, stays allocated until the agent is freed (removing
+ * it only marks it absent), so that serror_agent_before_run() can look it
+ * up without a lock. */
+typedef struct agent_vcpu {
+        uint32_t index;
+        bool present;
+        int fd; /* the VMM's, never closed here */
+        pid_t tid;
+        int kick_signal;
+
+        atomic_uint flags;        /* AGENT_VCPU_F_* */
+        _Atomic pid_t prerun_tid; /* the thread seen in before_run */
+        bool tid_mismatch_logged;
+
+        agent_vcpu_attach attach;
+        uint64_t attach_id;  /* request id of the VCPU_ATTACH in flight */
+        bool detach_pending; /* a VCPU_DETACH is owed to serrord (sent before any new VCPU_ATTACH) */
+
+        agent_request *queue_head, *queue_tail; /* in arrival order; the head is the active one */
+        unsigned n_queued;
+        agent_job *job; /* the newest worker for this vcpu until it is reaped */
+        uint64_t stale_kick_until_ns; /* job was cancelled: kick it until then */
+        uint64_t last_kick_ns;
+        bool kick_failure_logged;
+
+        struct agent_vcpu *all_next;
+} agent_vcpu;
+
+typedef struct agent_vcpu_page {
+        _Atomic(agent_vcpu *) slot[AGENT_VCPU_PAGE_SIZE];
+} agent_vcpu_page;
+
+/* ---------------------------------------------------------------- the connection */
+
+typedef enum agent_conn_state {
+        AGENT_CONN_WAITING, /* no socket; the reconnect timer is armed */
+        AGENT_CONN_HELLO,   /* connected; HELLO sent, its REPLY not yet in */
+        AGENT_CONN_READY,   /* HELLO accepted */
+        AGENT_CONN_STOPPED, /* detached by the operator: no reconnect until freed */
+} agent_conn_state;
+
+typedef struct agent_out {
+        struct agent_out *next;
+        size_t len;
+        uint8_t data[];
+} agent_out;
+
+/* A request of ours waiting for its REPLY. */
+typedef struct agent_pending {
+        uint64_t id;
+        attach_msg_type type;
+        uint32_t vcpu;
+} agent_pending;
+
+typedef struct agent_log_line {
+        int level;
+        char text[AGENT_LOG_LINE_MAX];
+} agent_log_line;
+
+/* What the epoll registrations carry in data.u32. */
+enum {
+        AGENT_EV_SOCKET = 1,
+        AGENT_EV_RECONNECT,
+        AGENT_EV_TICK,
+        AGENT_EV_NOTIFY,
+};
+
+struct serror_agent {
+        /* Held for short, non-blocking stretches only: no ioctl, no sleep, no
+         * callback runs under it. */
+        pthread_mutex_t lock;
+
+        char *socket_path;
+        attach_hello hello; /* name, UUID and labels; pid, arch and caps filled per connection */
+        serror_agent_log_fn log;
+        void *log_userdata;
+
+        /* Each fd has exactly this one owner. */
+        int epoll_fd;     /* the stable fd the VMM polls */
+        int sock_fd;      /* -EBADF while disconnected */
+        int reconnect_fd; /* timerfd: backoff */
+        int tick_fd;      /* timerfd: kicks and deadlines */
+        int notify_fd;    /* eventfd: results from vcpu threads and workers, and stop */
+        uint32_t sock_events;
+
+        agent_conn_state state;
+        int drop_error; /* a failure noticed mid-walk: the connection is dropped at the next flush */
+        agent_backoff backoff;
+        int last_conn_error; /* the last connection failure logged above debug level */
+        uint64_t generation;
+        uint64_t next_id;
+        uint64_t hello_id;
+
+        agent_pending *pending;
+        size_t n_pending, n_pending_allocated;
+        agent_out *out_head, *out_tail;
+        unsigned n_out;
+        /* VCPU_ATTACH and VCPU_DETACH are not queued: they are built from the
+         * vcpu table when the socket takes them, so their number is bounded by
+         * the vcpus and never counts against AGENT_SENDQ_MAX. */
+        unsigned n_attach_pending;
+        unsigned n_detach_pending;
+
+        _Atomic(agent_vcpu_page *) pages[AGENT_VCPU_PAGES];
+        agent_vcpu *vcpus, *vcpus_tail; /* every vcpu ever added, in the order of their first add */
+        unsigned n_requests;
+        agent_job *jobs;
+        uint64_t tick_armed_ns; /* what the tick timer is set to, AGENT_TIME_NONE when disarmed */
+
+        int esr_cap; /* 1, 0, -1 unknown */
+        atomic_bool any_pre_run;
+
+        bool thread_started;
+        pthread_t thread;
+        atomic_bool stopping;
+
+        agent_log_line logs[AGENT_LOG_QUEUE_MAX];
+        unsigned n_logs, n_logs_dropped;
+};
+
+/* ---------------------------------------------------------------- agent.c */
+
+/* Queue a log line (lock held, or before the agent is shared); the callback
+ * runs in agent_unlock(), after the lock is released. */
+void agent_log(serror_agent *a, int level, const char *format, ...) _printf_(3, 4);
+void agent_lock(serror_agent *a);
+/* Unlock, then deliver the queued log lines. */
+void agent_unlock(serror_agent *a);
+void agent_flush_logs(serror_agent *a);
+
+uint64_t agent_now_ns(void);
+const char *agent_strerror(int error, char *buf, size_t size);
+/* "EINVAL", ... for the errnos the agent reports, else NULL. */
+const char *agent_errno_name(int error);
+/* Block every signal on the calling thread; *ret_old to restore it. */
+int agent_block_signals(sigset_t *ret_old);
+
+agent_vcpu *agent_vcpu_lookup(serror_agent *a, uint32_t index);
+
+/* ---------------------------------------------------------------- agent-conn.c */
+
+/* Schedule the first connection attempt (the loop makes it at once). */
+void agent_conn_start(serror_agent *a);
+/* Try to connect now; on failure arm the backoff timer. */
+void agent_conn_connect(serror_agent *a);
+void agent_conn_on_socket(serror_agent *a, uint32_t events);
+void agent_conn_on_reconnect_timer(serror_agent *a);
+/* Send what the socket takes; register for EPOLLOUT when it stops. */
+void agent_conn_flush(serror_agent *a);
+/* Encode and queue a message; 0 or -errno. A full queue drops the connection at the next flush. */
+int agent_conn_queue(serror_agent *a, const attach_msg *m);
+/* BYE and close, without waiting: for serror_agent_free(). */
+void agent_conn_close_for_free(serror_agent *a);
+/* The vcpu needs (or no longer needs) a VCPU_ATTACH on this connection. */
+void agent_conn_vcpu_added(serror_agent *a, agent_vcpu *v);
+void agent_conn_vcpu_removed(serror_agent *a, agent_vcpu *v);
+
+/* ---------------------------------------------------------------- agent-inject.c */
+
+/* An INJECT arrived. */
+void agent_inject_receive(serror_agent *a, uint64_t id, const attach_inject *in);
+/* A malformed INJECT that still has a readable id: answer it as failed.
+ * vcpu may be ATTACH_VCPU_UNKNOWN. */
+void agent_inject_refuse(serror_agent *a, uint64_t id, uint32_t vcpu, int error, const char *message);
+/* Reap workers, finish, expire, start and kick; re-arm the tick timer. */
+void agent_inject_run(serror_agent *a);
+/* The connection closed: every request it carried is dropped. */
+void agent_inject_drop_all(serror_agent *a);
+/* The VMM removed the vcpu: its requests that have not run end as failed
+ * with ECANCELED (doc/attach-protocol.md 6.5). */
+void agent_inject_vcpu_removed(serror_agent *a, agent_vcpu *v);
+/* serror_agent_free(), connected: every open request is answered (ECANCELED
+ * unless it already has an outcome) before the BYE. */
+void agent_inject_stop(serror_agent *a);
+/* True when the calling process has a handler for sig (not SIG_DFL or SIG_IGN). */
+bool agent_signal_has_handler(int sig);
+/* On serror_agent_before_run()'s slow path. */
+void agent_inject_before_run(serror_agent *a, agent_vcpu *v);
+/* serror_agent_free(): leave stuck workers to finish alone. */
+void agent_inject_free_all(serror_agent *a);
