@@ -82,6 +82,9 @@ Connection *connection_free(Connection *c, const char *reason) {
         s = c->server;
         loop = s->manager->loop;
 
+        /* A reason decided earlier (BYE) beats how the socket happened to end. */
+        if (c->close_reason)
+                reason = c->close_reason;
         if (c->vm) {
                 log_info("VM %s (pid %d) detached: %s.", c->vm->name, (int) c->peer.pid, reason);
                 c->vm = vm_free(c->vm, reason);
@@ -403,8 +406,9 @@ static int handle_datagram(Connection *c, const uint8_t *buf, size_t len, int fl
         case ATTACH_MSG_VCPU_DETACH:
                 return handle_vcpu_detach(c, &m);
         case ATTACH_MSG_BYE:
-                (void) reply(c, m.request_id, 0, "bye");
                 c->close_after_flush = true;
+                c->close_reason = "the agent said BYE";
+                (void) reply(c, m.request_id, 0, "bye");
                 return -ESHUTDOWN;
         case ATTACH_MSG_REPLY:
         case ATTACH_MSG_INJECT_RESULT:
@@ -531,9 +535,19 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents) {
 
 static void on_peer_exit(struct ev_loop *loop, ev_io *w, int revents) {
         Connection *c = container_of(w, Connection, pidfd_io);
+        const char *reason = "the VMM process exited";
 
+        /* What the VMM sent before it died still counts (a BYE, its last
+         * INJECT_RESULTs): read it before forgetting the VM. */
+        for (unsigned i = 0; i < CONNECTION_OUT_MAX && !c->close_after_flush; i++) {
+                int r = connection_receive_one(c);
+                if (r == -ECONNABORTED || r == -EPROTO)
+                        break;
+                if (r <= 0)
+                        break;
+        }
         /* The VMM is gone: its VM must not be kept alive by our fds. */
-        connection_free(c, "the VMM process exited");
+        connection_free(c, reason);
 }
 
 static int pidfd_open_peer(pid_t pid) {

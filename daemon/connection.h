@@ -31,6 +31,7 @@ typedef struct Connection {
         OutMessage *out_head, *out_tail;
         unsigned n_out;
         bool close_after_flush;
+        const char *close_reason; /* why, once decided (static text) */
 
         struct Connection *next, *prev;
 } Connection;

@@ -118,7 +118,7 @@ setup() {
 }
 
 @test "serrord without a bus exits 1 and says why" {
-        run "$SERRORD" --log-target=stderr
+        run "$SERRORD" --log-target=stderr --attach-socket="$BATS_TEST_TMPDIR/attach.sock"
         assert_failure 1
         assert_output --partial "Failed to connect to the system bus"
 }

@@ -14,7 +14,7 @@ teardown() {
 }
 
 @test "serrord takes its bus name and leaves the bus cleanly on SIGTERM" {
-        "$SERRORD" --log-target=stderr --config=/dev/null >"$DIR/log" 2>&1 3>&- &
+        "$SERRORD" --log-target=stderr --config=/dev/null --attach-socket="$DIR/attach.sock" >"$DIR/log" 2>&1 3>&- &
         pid=$!
         wait_until 100 name_has_owner
         kill -TERM "$pid"
@@ -29,7 +29,7 @@ teardown() {
 }
 
 @test "serrord exits cleanly on SIGINT too" {
-        "$SERRORD" --log-target=stderr --config=/dev/null >"$DIR/log" 2>&1 3>&- &
+        "$SERRORD" --log-target=stderr --config=/dev/null --attach-socket="$DIR/attach.sock" >"$DIR/log" 2>&1 3>&- &
         pid=$!
         wait_until 100 name_has_owner
         kill -INT "$pid"
@@ -43,7 +43,7 @@ teardown() {
         "$HELPERS/notify-recv" "$DIR/notify" 20 >"$DIR/notify.out" 3>&- &
         listener=$!
         wait_until 50 test -S "$DIR/notify"
-        NOTIFY_SOCKET="$DIR/notify" "$SERRORD" --log-target=stderr --config=/dev/null >"$DIR/log" 2>&1 3>&- &
+        NOTIFY_SOCKET="$DIR/notify" "$SERRORD" --log-target=stderr --config=/dev/null --attach-socket="$DIR/attach.sock" >"$DIR/log" 2>&1 3>&- &
         pid=$!
         wait_until 100 name_has_owner
         kill -TERM "$pid"
@@ -57,7 +57,7 @@ teardown() {
 
 @test "a second serrord refuses to start while the first owns the name" {
         serror_daemon_start "$DIR"
-        run "$SERRORD" --log-target=stderr --config=/dev/null
+        run "$SERRORD" --log-target=stderr --config=/dev/null --attach-socket="$DIR/attach2.sock"
         assert_failure 1
         assert_output --partial "another serrord owns it"
         # The first one is unharmed.

@@ -72,7 +72,9 @@ serror_daemon_start() {
         local dir=$1
         shift
         [[ -f "$dir/serrord.conf" ]] || : >"$dir/serrord.conf"
-        "$SERRORD" --log-target=stderr --config="$dir/serrord.conf" "$@" >"$dir/serrord.log" 2>&1 3>&- &
+        # Each serrord gets its own attach socket: test files run in parallel.
+        "$SERRORD" --log-target=stderr --config="$dir/serrord.conf" --attach-socket="$dir/attach.sock" "$@" \
+                >"$dir/serrord.log" 2>&1 3>&- &
         SERRORD_PID=$!
         echo "$SERRORD_PID" >"$dir/serrord.pid"
         # A sanitizer build starts slower: allow 10 s.
