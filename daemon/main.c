@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "bus-names.h"
 #include "daemon-config.h"
@@ -115,6 +116,18 @@ static int parse_argv(int argc, char *argv[]) {
         return 1;
 }
 
+/* Every attached vcpu costs serrord one fd, so 1,000 vcpus outgrow the
+ * usual soft limit of 1024. serrord never uses select(), so the soft limit
+ * can go up to the hard one (systemd's advice for daemons). */
+static void raise_fd_limit(void) {
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                (void) setrlimit(RLIMIT_NOFILE, &rl);
+        }
+}
+
 static int run(int argc, char *argv[]) {
         _cleanup_(manager_freep) Manager *m = NULL;
         DaemonConfig config;
@@ -147,6 +160,7 @@ static int run(int argc, char *argv[]) {
 
         /* A peer that closes its socket early must not kill the daemon. */
         signal(SIGPIPE, SIG_IGN);
+        raise_fd_limit();
 
         r = manager_new(&config, &m);
         if (r < 0) {
