@@ -29,9 +29,6 @@ vm_vcpus_are() {
         [ "$(serrorctl list --json | jq -c "[.[] | select(.name == \"$1\") | .vcpus[].index]")" = "$2" ]
 }
 
-vm_count_is() {
-        [ "$(serrorctl list --json | jq length)" = "$1" ]
-}
 
 # start_vmm NAME FD [VMM OPTIONS...]: a VMM whose stdin is held by fd FD.
 start_vmm() {

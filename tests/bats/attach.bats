@@ -6,24 +6,15 @@ load helpers
 CLIENT="$abs_top_builddir/tests/helpers/attach-client"
 
 setup_file() {
-        [ -w /dev/kvm ] || skip "/dev/kvm is not usable here"
-        # The socket's directory must be reachable by the unprivileged test user.
-        sockdir=$(mktemp -d /tmp/serror-attach.XXXXXX)
-        chmod 755 "$sockdir"
-        echo "$sockdir" >"$BATS_FILE_TMPDIR/sockdir"
-        serror_fixture_setup --attach-socket="$sockdir/attach.sock"
-        echo "$SERRORD_PID" >"$BATS_FILE_TMPDIR/serrord.pid"
+        serror_shared_setup_file
 }
 
 teardown_file() {
-        serror_fixture_teardown
-        rm -rf "$(cat "$BATS_FILE_TMPDIR/sockdir")"
+        serror_shared_teardown_file
 }
 
 setup() {
-        [ -w /dev/kvm ] || skip "/dev/kvm is not usable here"
-        SOCK="$(cat "$BATS_FILE_TMPDIR/sockdir")/attach.sock"
-        SERRORD_PID=$(cat "$BATS_FILE_TMPDIR/serrord.pid")
+        serror_shared_setup
 }
 
 teardown() {
@@ -36,9 +27,6 @@ serrord_fds() {
         ls "/proc/$SERRORD_PID/fd" | wc -l
 }
 
-vm_count_is() {
-        [ "$(serrorctl list --json | jq length)" = "$1" ]
-}
 
 # Start a client that attaches $2 real vcpus as VM $1 and holds them until
 # fd $3 (4, 5 or 6) is closed. Leaves its pid in HOLDER_PID.
@@ -226,5 +214,4 @@ hold_vm() {
         serror_daemon_stop "$dir"
         rm -rf "$dir"
         serror_daemon_start "$SERROR_DIR" --attach-socket="$(cat "$BATS_FILE_TMPDIR/sockdir")/attach.sock"
-        echo "$SERRORD_PID" >"$BATS_FILE_TMPDIR/serrord.pid"
 }

@@ -121,3 +121,34 @@ serrorctl() {
 package_version() {
         sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$abs_top_builddir/config.h"
 }
+
+# A per-file serrord whose attach socket unprivileged test users (setpriv) can
+# reach. A serrord.conf the caller wrote to $BATS_FILE_TMPDIR is used.
+serror_shared_setup_file() {
+        local sockdir
+        [ -w /dev/kvm ] || skip "/dev/kvm is not usable here"
+        sockdir=$(mktemp -d /tmp/serror-sock.XXXXXX)
+        chmod 755 "$sockdir"
+        echo "$sockdir" >"$BATS_FILE_TMPDIR/sockdir"
+        export SERROR_DIR=$BATS_FILE_TMPDIR
+        serror_bus_start "$SERROR_DIR"
+        serror_daemon_start "$SERROR_DIR" --attach-socket="$sockdir/attach.sock"
+}
+
+serror_shared_teardown_file() {
+        export SERROR_DIR=$BATS_FILE_TMPDIR
+        serror_fixture_teardown
+        [ -f "$BATS_FILE_TMPDIR/sockdir" ] && rm -rf "$(cat "$BATS_FILE_TMPDIR/sockdir")"
+        return 0
+}
+
+# Per test: SOCK and SERRORD_PID of the file's serrord.
+serror_shared_setup() {
+        [ -w /dev/kvm ] || skip "/dev/kvm is not usable here"
+        SOCK="$(cat "$BATS_FILE_TMPDIR/sockdir")/attach.sock"
+        SERRORD_PID=$(cat "$BATS_FILE_TMPDIR/serrord.pid")
+}
+
+vm_count_is() {
+        [ "$(serrorctl list --json | jq length)" = "$1" ]
+}

@@ -7,28 +7,16 @@ load helpers
 CLIENT="$abs_top_builddir/tests/helpers/attach-client"
 
 setup_file() {
-        [ -w /dev/kvm ] || skip "/dev/kvm is not usable here"
-        sockdir=$(mktemp -d /tmp/serror-inject.XXXXXX)
-        chmod 755 "$sockdir"
-        echo "$sockdir" >"$BATS_FILE_TMPDIR/sockdir"
         printf '[History]\nSize=50\n' >"$BATS_FILE_TMPDIR/serrord.conf"
-        SERROR_DIR=$BATS_FILE_TMPDIR
-        serror_bus_start "$SERROR_DIR"
-        serror_daemon_start "$SERROR_DIR" --attach-socket="$sockdir/attach.sock"
-        echo "$SERRORD_PID" >"$BATS_FILE_TMPDIR/serrord.pid"
+        serror_shared_setup_file
 }
 
 teardown_file() {
-        SERROR_DIR=$BATS_FILE_TMPDIR
-        serror_fixture_teardown
-        rm -rf "$(cat "$BATS_FILE_TMPDIR/sockdir")"
+        serror_shared_teardown_file
 }
 
 setup() {
-        [ -w /dev/kvm ] || skip "/dev/kvm is not usable here"
-        SOCK="$(cat "$BATS_FILE_TMPDIR/sockdir")/attach.sock"
-        SERRORD_PID=$(cat "$BATS_FILE_TMPDIR/serrord.pid")
-        export DBUS_SYSTEM_BUS_ADDRESS
+        serror_shared_setup
 }
 
 teardown() {
@@ -36,9 +24,6 @@ teardown() {
         wait_until 30 vm_count_is 0 || true
 }
 
-vm_count_is() {
-        [ "$(serrorctl list --json | jq length)" = "$1" ]
-}
 
 # A client that attaches N vcpus and never answers an INJECT: a wedged agent.
 hold_wedged() {

@@ -3,6 +3,7 @@
 
 load helpers
 
+# shellcheck disable=SC2154 # make check sets abs_top_srcdir; helpers.bash insists on it
 POLICIES="$abs_top_srcdir/policies"
 DATA="$abs_top_srcdir/tests/bats/data"
 
