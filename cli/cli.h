@@ -61,6 +61,16 @@ int verb_monitor(int argc, char *argv[]);
 int verb_detach(int argc, char *argv[]);
 int verb_decode(int argc, char *argv[]);
 int verb_encode(int argc, char *argv[]);
+int verb_policy(int argc, char *argv[]);
+int verb_policy_daemon(int argc, char *argv[]);
+int verb_stop_all(int argc, char *argv[]);
+
+/* serrorctl policy plan's options. getopt_long() permutes, so serrorctl.c's
+ * loop sees every option before any verb runs and hands these over; each
+ * returns 0 or a usage error. */
+int policy_arg_seed(const char *value);
+int policy_arg_for(const char *value);
+int policy_arg_vm(const char *value);
 
 /* Prints one error line "serrorctl: ..." to stderr and returns -EINVAL. */
 _printf_(1, 2) int usage_error(const char *fmt, ...);

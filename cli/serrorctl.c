@@ -106,6 +106,45 @@ static const Verb verbs[] = {
           "Options:\n"
           "     --allow-ids            Accept IDS = 1 syndromes (outside KVM's documented ABI)\n"
           "     --json[=short|pretty]  Print a JSON object instead of text\n" },
+        { "policy", 1, ~0u, verb_policy, "COMMAND ...", "Validate, plan, load and run injection policies",
+          "Policies are JSON files (see serror-policy(5)). validate and plan work\n"
+          "offline, without serrord.\n"
+          "\n"
+          "Commands:\n"
+          "  validate FILE...     Check each file and print every problem as\n"
+          "                       FILE:LINE:COLUMN: PATH: MESSAGE (the line when known)\n"
+          "  plan FILE            Print the injections the policy would make, one line\n"
+          "                       each: OFFSET TARGET VCPU SYNDROME\n"
+          "  load FILE            Hand the policy to serrord (not started)\n"
+          "  start NAME           Start it, from its beginning, with its seed\n"
+          "  stop NAME            Stop it\n"
+          "  unload NAME          Forget it\n"
+          "  list                 The loaded policies: state, seed, counts, next event\n"
+          "  show NAME            One policy: its state, its seed, and its text\n"
+          "  reload               Reload serrord's policy directory (all or nothing)\n"
+          "\n"
+          "Options for plan:\n"
+          "     --seed=N               Use seed N (decimal or 0x...) instead of the policy's;\n"
+          "                            without either, one is generated and shown\n"
+          "     --for=DURATION         Plan only the first DURATION (default: until the\n"
+          "                            policy ends, or 1min for a policy without an end)\n"
+          "     --vm=NAME[:VCPUS][,KEY=VALUE...]\n"
+          "                            A VM to plan for, repeatable; VCPUS is a count (4:\n"
+          "                            vcpus 0-3) or a range (2-5), default vcpu 0 only.\n"
+          "                            Without --vm: each VM the policy names, with the\n"
+          "                            vcpus it names (vcpu 0 for \"all\") and its labels\n"
+          "     --json[=short|pretty]  Print JSON\n"
+          "     --no-legend            Omit the header and the summary\n"
+          "\n"
+          "Exit status: 0 valid, 2 invalid (or a usage error), 1 a file cannot be read;\n"
+          "for the commands that talk to serrord as for every verb (4: no such policy).\n" },
+        { "stop-all", 0, 0, verb_stop_all, "", "Stop every running policy at once; list SErrors already pending",
+          "Stops every running policy in one call, then lists the SErrors serror\n"
+          "left pending in guests: those cannot be cancelled (KVM has no way to), and\n"
+          "each guest takes its SError when it unmasks them.\n"
+          "\n"
+          "Options:\n"
+          "     --json[=short|pretty]  Print a JSON object\n" },
 };
 
 static const Verb *find_verb(const char *name) {
@@ -159,6 +198,8 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_NO_WAIT,
                 ARG_DRY_RUN,
                 ARG_VM,
+                ARG_SEED,
+                ARG_FOR,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -172,9 +213,11 @@ static int parse_argv(int argc, char *argv[]) {
                 { "no-wait", no_argument, NULL, ARG_NO_WAIT },
                 { "dry-run", no_argument, NULL, ARG_DRY_RUN },
                 { "vm", required_argument, NULL, ARG_VM },
+                { "seed", required_argument, NULL, ARG_SEED },
+                { "for", required_argument, NULL, ARG_FOR },
                 {},
         };
-        int c;
+        int c, r;
 
         /* opterr = 0: an unknown option gets our own one-line message. */
         opterr = 0;
@@ -229,7 +272,21 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_dry_run = true;
                         break;
                 case ARG_VM:
+                        /* inject takes one --vm (the last); policy plan takes several. */
                         arg_vm = optarg;
+                        r = policy_arg_vm(optarg);
+                        if (r < 0)
+                                return r;
+                        break;
+                case ARG_SEED:
+                        r = policy_arg_seed(optarg);
+                        if (r < 0)
+                                return r;
+                        break;
+                case ARG_FOR:
+                        r = policy_arg_for(optarg);
+                        if (r < 0)
+                                return r;
                         break;
                 case '?':
                         if (optopt >= 0x100)

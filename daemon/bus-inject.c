@@ -218,9 +218,16 @@ int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_err
                         .dry_run = flags & INJECT_FLAG_DRY_RUN,
                         .origin = "serrorctl",
                 };
+                GuardVerdict guard = GUARD_PASS;
                 Injection *i;
 
-                r = injection_start(m, vm, vcpus[k], &p, on_injection_done, b, &i);
+                r = injection_start(m, vm, vcpus[k], &p, on_injection_done, b, &i, &guard);
+                if (r == -EPERM && started == 0) {
+                        inject_batch_free(b);
+                        return sd_bus_error_setf(error, SERROR_BUS_ERROR_GUARD,
+                                                 "Refused by %s: vcpu %" PRIu32 " of %s.",
+                                                 guard_verdict_describe(guard), vcpus[k], vm->name);
+                }
                 if (r < 0)
                         break;
                 b->ids[k] = i->record.id;

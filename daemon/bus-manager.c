@@ -6,6 +6,7 @@
 #include "bus-manager.h"
 #include "bus-names.h"
 #include "bus-inject.h"
+#include "bus-policy.h"
 #include "bus-vm.h"
 #include "log.h"
 #include "manager.h"
@@ -17,6 +18,10 @@ const sd_bus_error_map serror_bus_error_map[] = {
         SD_BUS_ERROR_MAP(SERROR_BUS_ERROR_ACCESS_DENIED, EACCES),
         SD_BUS_ERROR_MAP(SERROR_BUS_ERROR_NO_SUCH_VCPU, ENOENT),
         SD_BUS_ERROR_MAP(SERROR_BUS_ERROR_BUSY, EBUSY),
+        SD_BUS_ERROR_MAP(SERROR_BUS_ERROR_GUARD, EPERM),
+        SD_BUS_ERROR_MAP(SERROR_BUS_ERROR_NO_SUCH_POLICY, ENOENT),
+        SD_BUS_ERROR_MAP(SERROR_BUS_ERROR_INVALID_POLICY, EINVAL),
+        SD_BUS_ERROR_MAP(SERROR_BUS_ERROR_POLICY_EXISTS, EEXIST),
         SD_BUS_ERROR_MAP_END,
 };
 
@@ -118,6 +123,26 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_NAMES("GetHistory", "s", SD_BUS_PARAM(vm), "a(" INJECTION_RECORD_SIGNATURE ")",
                                  SD_BUS_PARAM(records), bus_inject_method_get_history, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_NAMES("InjectionDone", "(" INJECTION_RECORD_SIGNATURE ")", SD_BUS_PARAM(record), 0),
+
+        /* Policies (bus-policy.c). */
+        SD_BUS_METHOD_WITH_NAMES("LoadPolicy", "ssb", SD_BUS_PARAM(text) SD_BUS_PARAM(source) SD_BUS_PARAM(start), "st",
+                                 SD_BUS_PARAM(name) SD_BUS_PARAM(seed), bus_policy_method_load,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("StartPolicy", "s", SD_BUS_PARAM(name), "t", SD_BUS_PARAM(seed),
+                                 bus_policy_method_start, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("StopPolicy", "s", SD_BUS_PARAM(name), "", , bus_policy_method_stop,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("UnloadPolicy", "s", SD_BUS_PARAM(name), "", , bus_policy_method_unload,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ListPolicies", "", , "a(" POLICY_SUMMARY_SIGNATURE ")", SD_BUS_PARAM(policies),
+                                 bus_policy_method_list, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("GetPolicy", "s", SD_BUS_PARAM(name), "(" POLICY_SUMMARY_SIGNATURE ")s",
+                                 SD_BUS_PARAM(summary) SD_BUS_PARAM(text), bus_policy_method_get,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Reload", "", "", bus_policy_method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("StopAll", "", , "ua(sutt)", SD_BUS_PARAM(stopped) SD_BUS_PARAM(pending),
+                                 bus_policy_method_stop_all, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_NAMES("PolicyChanged", "ss", SD_BUS_PARAM(name) SD_BUS_PARAM(state), 0),
         SD_BUS_VTABLE_END,
 };
 

@@ -22,11 +22,13 @@ int daemon_config_init(DaemonConfig *c) {
                 .max_vms_per_user = 64,
                 .max_vcpus_per_vm = 1024,
                 .history_size = 1000,
+                .guards = { .rate_burst = 1, .max_severity = SERROR_SEVERITY_UC },
+                .policy_dir = strdup(DAEMON_DEFAULT_POLICY_DIR),
         };
         /* The group the deployment creates for VMM users and operators. */
         strcpy(c->attach_groups[c->n_attach_groups++].name, "serror");
         strcpy(c->control_groups[c->n_control_groups++].name, "serror");
-        return c->kvm_device && c->attach_socket ? 0 : -ENOMEM;
+        return c->kvm_device && c->attach_socket && c->policy_dir ? 0 : -ENOMEM;
 }
 
 void daemon_config_done(DaemonConfig *c) {
@@ -34,6 +36,8 @@ void daemon_config_done(DaemonConfig *c) {
         c->kvm_device = NULL;
         free(c->attach_socket);
         c->attach_socket = NULL;
+        free(c->policy_dir);
+        c->policy_dir = NULL;
 }
 
 static int set_path(char **field, const char *value) {
@@ -125,12 +129,45 @@ static int config_assign(const char *section, const char *key, const char *value
         } else if (streq(section, "History")) {
                 if (streq(key, "Size"))
                         return parse_limit(value, 1000000, &c->history_size, diag);
+        } else if (streq(section, "Guards")) {
+                if (streq(key, "RateLimit")) {
+                        char *end;
+                        double v = strtod(value, &end);
+                        if (end == value || *end || !(v >= 0) || v > 1e6)
+                                return diag_text(diag, "expected injections per second, 0 to 1000000", value);
+                        c->guards.rate_limit = v;
+                        return 0;
+                }
+                if (streq(key, "RateBurst"))
+                        return parse_limit(value, 1000000, &c->guards.rate_burst, diag);
+                if (streq(key, "MinGap"))
+                        return parse_duration_usec(value, &c->guards.min_gap_usec) < 0 ?
+                                diag_text(diag, "expected a duration such as 100ms or 0", value) : 0;
+                if (streq(key, "MaxSeverity")) {
+                        static const struct { const char *name; int severity; } caps[] = {
+                                { "ce", SERROR_SEVERITY_CE },   { "ueo", SERROR_SEVERITY_UEO },
+                                { "uer", SERROR_SEVERITY_UER }, { "ueu", SERROR_SEVERITY_UEU },
+                                { "uc", SERROR_SEVERITY_UC },
+                        };
+                        for (size_t i = 0; i < ELEMENTSOF(caps); i++)
+                                if (strcaseeq(value, caps[i].name)) {
+                                        c->guards.max_severity = caps[i].severity;
+                                        return 0;
+                                }
+                        return diag_text(diag, "expected ce, ueo, uer, ueu or uc", value);
+                }
+                if (streq(key, "DryRun"))
+                        return parse_boolean(value, &c->guards.dry_run) < 0 ? diag_text(diag, "expected yes or no", value) : 0;
+        } else if (streq(section, "Policies")) {
+                if (streq(key, "Directory"))
+                        return value[0] != '/' ? diag_text(diag, "expected an absolute path", value) :
+                                                 set_path(&c->policy_dir, value);
         } else if (streq(section, "Control")) {
                 if (streq(key, "AllowGroups"))
                         return parse_id_list(value, c->control_groups, &c->n_control_groups, diag);
         } else {
                 snprintf(diag->message, sizeof(diag->message),
-                         "unknown section [%.32s] (known: [Daemon], [Attach], [History], [Control])", section);
+                         "unknown section [%.32s] (known: [Daemon], [Attach], [History], [Guards], [Policies], [Control])", section);
                 return -EINVAL;
         }
         snprintf(diag->message, sizeof(diag->message), "unknown key in [%s]", section);

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "guards.h"
 #include "log.h"
 #include "serror/syndrome.h"
 
@@ -12,6 +13,7 @@
 #define DAEMON_CONFIG_ID_MAX 16
 
 #define DAEMON_DEFAULT_ATTACH_SOCKET "/run/serrord/attach.sock"
+#define DAEMON_DEFAULT_POLICY_DIR SYSCONFDIR "/serror/policies.d"
 
 /* A user or group by name or number, as written; resolved at start. */
 typedef struct ConfigId {
@@ -33,6 +35,9 @@ typedef struct DaemonConfig {
         unsigned max_vcpus_per_vm;  /* [Attach] MaxVcpusPerVM= */
 
         unsigned history_size;      /* [History] Size= */
+
+        GuardConfig guards;         /* [Guards] */
+        char *policy_dir;           /* [Policies] Directory= */
 
         ConfigId control_groups[DAEMON_CONFIG_ID_MAX]; /* [Control] AllowGroups= (root is always allowed) */
         unsigned n_control_groups;

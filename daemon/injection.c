@@ -141,20 +141,33 @@ unsigned injection_count_for_vcpu(Manager *m, const VM *vm, uint32_t vcpu) {
 }
 
 int injection_start(Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p, injection_done_fn done,
-                    void *userdata, Injection **ret) {
+                    void *userdata, Injection **ret, GuardVerdict *ret_guard) {
         attach_msg msg = { .type = ATTACH_MSG_INJECT };
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+        bool dry_run = p->dry_run || m->guards.config.dry_run;
+        GuardVerdict verdict;
         Injection *i;
+        Vcpu *v;
         int r;
 
+        v = vm_find_vcpu(vm, vcpu);
+        if (!v)
+                return -ENOENT;
         if (injection_count_for_vcpu(m, vm, vcpu) >= INJECTION_PER_VCPU_MAX)
                 return -EBUSY;
+        verdict = guards_check(&m->guards, p->syndrome, v->last_injection_usec, now);
+        if (verdict != GUARD_PASS) {
+                if (ret_guard)
+                        *ret_guard = verdict;
+                return -EPERM;
+        }
         i = calloc(1, sizeof(*i));
         if (!i)
                 return -ENOMEM;
         i->manager = m;
         i->vm = vm;
         i->allow_ids = p->allow_ids;
-        i->dry_run = p->dry_run;
+        i->dry_run = dry_run;
         i->timeout_usec = p->timeout_usec;
         i->done = done;
         i->userdata = userdata;
@@ -183,7 +196,7 @@ int injection_start(Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p,
                 .iss = i->record.iss,
                 .mode = p->mode,
                 .timeout_ns = p->timeout_usec * 1000u,
-                .dry_run = p->dry_run,
+                .dry_run = dry_run,
         };
         r = connection_send(vm->connection, &msg);
         if (r < 0) {
@@ -191,6 +204,7 @@ int injection_start(Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p,
                 return r;
         }
         m->counters[COUNTER_INJECT_REQUESTED]++;
+        v->last_injection_usec = now;
         ev_timer_init(&i->deadline, on_deadline, (double) (p->timeout_usec + INJECTION_GRACE_USEC) / 1e6, 0.);
         ev_timer_start(m->loop, &i->deadline);
         i->next = m->injections;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "attach-proto.h"
+#include "guards.h"
 #include "serror/syndrome.h"
 
 typedef struct Manager Manager;
@@ -61,9 +62,11 @@ typedef struct InjectionParams {
 } InjectionParams;
 
 /* Send an INJECT for vcpu of vm. On success the injection is in flight and
- * done() is called exactly once later (never from inside this call). */
+ * done() is called exactly once later (never from inside this call).
+ * -EBUSY: the vcpu's bound of open requests; -EPERM: a guard refused it, and
+ * *ret_guard says which (guards.h). */
 int injection_start(Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p, injection_done_fn done,
-                    void *userdata, Injection **ret);
+                    void *userdata, Injection **ret, GuardVerdict *ret_guard);
 
 /* An INJECT_RESULT (or a REPLY to an INJECT) from vm's connection. */
 int injection_handle_answer(Manager *m, VM *vm, const attach_msg *msg);

@@ -7,6 +7,8 @@
 
 #include "attach-server.h"
 #include "bus-manager.h"
+#include "bus-policy.h"
+#include "policy-runner.h"
 #include "bus-names.h"
 #include "log.h"
 #include "manager.h"
@@ -31,6 +33,15 @@ const char *counter_to_string(Counter c) {
         return outcome_names[c - _COUNTER_OUTCOME_FIRST];
 }
 
+static void on_reload(struct ev_loop *loop, ev_signal *w, int revents) {
+        Manager *m = container_of(w, Manager, sighup);
+
+        log_info("Received SIGHUP, reloading the policies.");
+        (void) sd_notify(false, "RELOADING=1");
+        (void) manager_reload_policies(m, NULL);
+        (void) sd_notify(false, "READY=1");
+}
+
 static void on_terminate(struct ev_loop *loop, ev_signal *w, int revents) {
         log_info("Received %s, shutting down.", strsignal(w->signum));
         ev_break(loop, EVBREAK_ALL);
@@ -53,8 +64,10 @@ int manager_new(const DaemonConfig *config, Manager **ret) {
         m->start_realtime_usec = (uint64_t) now.tv_sec * 1000000u + (uint64_t) now.tv_nsec / 1000u;
 
         history_init(&m->history, config->history_size);
+        guards_init(&m->guards, &config->guards);
         ev_signal_init(&m->sigterm, on_terminate, SIGTERM);
         ev_signal_init(&m->sigint, on_terminate, SIGINT);
+        ev_signal_init(&m->sighup, on_reload, SIGHUP);
         *ret = m;
         return 0;
 }
@@ -65,8 +78,11 @@ Manager *manager_free(Manager *m) {
         if (m->loop) {
                 ev_signal_stop(m->loop, &m->sigterm);
                 ev_signal_stop(m->loop, &m->sigint);
+                ev_signal_stop(m->loop, &m->sighup);
         }
         /* Agents first: their VMs' detach signals and last outcomes still reach the bus. */
+        while (m->policies)
+                running_policy_free(m->policies);
         injection_fail_all(m);
         m->attach = attach_server_free(m->attach);
         bus_loop_detach(&m->bus_loop);
@@ -138,6 +154,11 @@ int manager_startup(Manager *m) {
 
         ev_signal_start(m->loop, &m->sigterm);
         ev_signal_start(m->loop, &m->sigint);
+        ev_signal_start(m->loop, &m->sighup);
+
+        /* Policies from the directory run from the start; a bad file is
+         * reported and the others do not run either (same rule as reload). */
+        (void) manager_reload_policies(m, NULL);
         return 0;
 }
 

@@ -24,6 +24,7 @@ typedef enum Counter {
 
 typedef struct AttachServer AttachServer;
 typedef struct VM VM;
+typedef struct RunningPolicy RunningPolicy;
 
 typedef struct Manager {
         struct ev_loop *loop;
@@ -42,6 +43,10 @@ typedef struct Manager {
         Injection *injections; /* in flight */
         uint64_t next_injection_id;
         History history;
+        Guards guards;
+        RunningPolicy *policies;
+        uint64_t next_policy_id;
+        ev_signal sighup;
 
         KvmHost kvm;
         uint64_t start_realtime_usec;

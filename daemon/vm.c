@@ -7,6 +7,7 @@
 
 #include "bus-vm.h"
 #include "injection.h"
+#include "policy-runner.h"
 #include "log.h"
 #include "manager.h"
 #include "vm.h"
@@ -77,6 +78,7 @@ VM *vm_free(VM *vm, const char *reason) {
         m->n_vms--;
 
         bus_vm_emit_detached(m, vm, reason);
+        running_policies_targets_changed(m);
         free(vm->vcpus);
         free(vm->labels);
         free(vm);
@@ -126,6 +128,7 @@ int vm_add_vcpu(VM *vm, uint32_t index, pid_t tid, int kick_signal, int fd) {
         vm->n_vcpus++;
         vm->manager->n_vcpus++;
         bus_manager_emit_attached_changed(vm->manager);
+        running_policies_targets_changed(vm->manager);
         return 0;
 }
 
@@ -139,6 +142,7 @@ int vm_remove_vcpu(VM *vm, uint32_t index) {
         vm->n_vcpus--;
         vm->manager->n_vcpus--;
         bus_manager_emit_attached_changed(vm->manager);
+        running_policies_targets_changed(vm->manager);
         return 0;
 }
 

@@ -17,6 +17,7 @@ typedef struct Vcpu {
         int kick_signal;
         int fd;               /* owned: the copy SCM_RIGHTS gave serrord */
         uint64_t attach_usec; /* CLOCK_REALTIME */
+        uint64_t last_injection_usec; /* CLOCK_MONOTONIC, for [Guards] MinGap= */
 } Vcpu;
 
 typedef struct VM {

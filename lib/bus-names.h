@@ -14,3 +14,7 @@
 #define SERROR_BUS_ERROR_ACCESS_DENIED "org.serror.serror1.AccessDenied"
 #define SERROR_BUS_ERROR_NO_SUCH_VCPU "org.serror.serror1.NoSuchVcpu"
 #define SERROR_BUS_ERROR_BUSY "org.serror.serror1.Busy"
+#define SERROR_BUS_ERROR_GUARD "org.serror.serror1.RefusedByGuard"
+#define SERROR_BUS_ERROR_NO_SUCH_POLICY "org.serror.serror1.NoSuchPolicy"
+#define SERROR_BUS_ERROR_INVALID_POLICY "org.serror.serror1.InvalidPolicy"
+#define SERROR_BUS_ERROR_POLICY_EXISTS "org.serror.serror1.PolicyExists"

@@ -57,5 +57,5 @@ void policy_text_locate(const char *text, size_t size, PolicyDiag *d, size_t fir
 /* RFC 3339 date-time ("2030-01-01T12:00:00Z", "2030-01-01t12:00:00.5+02:00")
  * to microseconds since the Unix epoch; digits after the sixth fraction digit
  * are dropped. Times before 1970 and leap seconds are refused. 0, or -EINVAL
- * with *ret_reason naming what is wrong. */
-int policy_parse_rfc3339(const char *s, uint64_t *ret_usec, const char **ret_reason);
+ * with *why naming what is wrong. */
+int policy_parse_rfc3339(const char *s, uint64_t *ret_usec, const char **why);

@@ -324,10 +324,10 @@ static size_t put_utf8(char *out, size_t pos, size_t size, unsigned long cp) {
 
 /* Decode a key's raw text (between its quotes) the way json-c does, for its
  * path: escapes resolved, a lone surrogate as U+FFFD, cut at \u0000 (json-c
- * keys are C strings). Returns the decoded length. */
+ * keys are C strings) and where out is full. Returns the decoded length. */
 static size_t decode_key(const char *raw, size_t len, char *out, size_t size) {
         const char *p = raw, *end = raw + len;
-        size_t n = 0;
+        size_t n = 0, m;
 
         while (p < end && n < size) {
                 unsigned long cp;
@@ -369,14 +369,20 @@ static size_t decode_key(const char *raw, size_t len, char *out, size_t size) {
                                 p += 6;
                         } else if (u >= 0xd800 && u <= 0xdfff)
                                 cp = 0xfffd;
-                        n = put_utf8(out, n, size, cp);
+                        m = put_utf8(out, n, size, cp);
+                        if (m == n)
+                                return n;
+                        n = m;
                         continue;
                 default:
                         cp = (unsigned char) p[1]; /* \" \\ \/ and json-c's lenient others */
                         break;
                 }
                 p += 2;
-                n = put_utf8(out, n, size, cp);
+                m = put_utf8(out, n, size, cp);
+                if (m == n)
+                        return n;
+                n = m;
         }
         return n;
 }

@@ -60,7 +60,7 @@ static uint64_t days_since_epoch(unsigned y, unsigned m, unsigned d) {
  *   date-time = full-date "T" full-time       ("t" and, per its note, " " too)
  *   full-date = YYYY "-" MM "-" DD
  *   full-time = HH ":" MM ":" SS ["." 1*DIGIT] ("Z" / "z" / ("+" / "-") HH ":" MM) */
-int policy_parse_rfc3339(const char *s, uint64_t *ret_usec, const char **ret_reason) {
+int policy_parse_rfc3339(const char *s, uint64_t *ret_usec, const char **why) {
         unsigned year, month, day, hour, minute, second, off_hour = 0, off_minute = 0;
         uint64_t frac = 0, scale = 100000, usec, offset_usec = 0;
         bool offset_negative = false;
@@ -68,23 +68,23 @@ int policy_parse_rfc3339(const char *s, uint64_t *ret_usec, const char **ret_rea
 
         if (!read_digits(&p, 4, &year) || *p++ != '-' || !read_digits(&p, 2, &month) || *p++ != '-' ||
             !read_digits(&p, 2, &day)) {
-                *ret_reason = "the date must be YYYY-MM-DD";
+                *why = "the date must be YYYY-MM-DD";
                 return -EINVAL;
         }
         if (*p != 'T' && *p != 't' && *p != ' ') {
-                *ret_reason = "a 'T' and the time of day must follow the date";
+                *why = "a 'T' and the time of day must follow the date";
                 return -EINVAL;
         }
         p++;
         if (!read_digits(&p, 2, &hour) || *p++ != ':' || !read_digits(&p, 2, &minute) || *p++ != ':' ||
             !read_digits(&p, 2, &second)) {
-                *ret_reason = "the time must be HH:MM:SS";
+                *why = "the time must be HH:MM:SS";
                 return -EINVAL;
         }
         if (*p == '.') {
                 p++;
                 if (!is_digit(*p)) {
-                        *ret_reason = "a '.' must be followed by fraction digits";
+                        *why = "a '.' must be followed by fraction digits";
                         return -EINVAL;
                 }
                 for (; is_digit(*p); p++) {
@@ -98,32 +98,32 @@ int policy_parse_rfc3339(const char *s, uint64_t *ret_usec, const char **ret_rea
                 offset_negative = *p == '-';
                 p++;
                 if (!read_digits(&p, 2, &off_hour) || *p++ != ':' || !read_digits(&p, 2, &off_minute)) {
-                        *ret_reason = "the offset must be +HH:MM or -HH:MM";
+                        *why = "the offset must be +HH:MM or -HH:MM";
                         return -EINVAL;
                 }
         } else {
-                *ret_reason = "a time zone is required: end with Z (UTC) or an offset such as +02:00";
+                *why = "a time zone is required: end with Z (UTC) or an offset such as +02:00";
                 return -EINVAL;
         }
         if (*p != '\0') {
-                *ret_reason = "unexpected text after the time";
+                *why = "unexpected text after the time";
                 return -EINVAL;
         }
 
         if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month)) {
-                *ret_reason = "no such date";
+                *why = "no such date";
                 return -EINVAL;
         }
         if (second == 60) {
-                *ret_reason = "a leap second (:60) cannot be scheduled";
+                *why = "a leap second (:60) cannot be scheduled";
                 return -EINVAL;
         }
         if (hour > 23 || minute > 59 || second > 59 || off_hour > 23 || off_minute > 59) {
-                *ret_reason = "no such time of day";
+                *why = "no such time of day";
                 return -EINVAL;
         }
         if (year < 1970) {
-                *ret_reason = "times before 1970 are not supported";
+                *why = "times before 1970 are not supported";
                 return -EINVAL;
         }
 
@@ -133,7 +133,7 @@ int policy_parse_rfc3339(const char *s, uint64_t *ret_usec, const char **ret_rea
         /* Local time = UTC + offset, so UTC = local - offset. */
         if (!offset_negative) {
                 if (usec < offset_usec) {
-                        *ret_reason = "times before 1970 are not supported";
+                        *why = "times before 1970 are not supported";
                         return -EINVAL;
                 }
                 usec -= offset_usec;

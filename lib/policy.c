@@ -564,8 +564,8 @@ static void parse_labels(Ctx *c, struct json_object *v) {
 }
 
 /* "N" or "A-B", decimal. 0, -EINVAL (not that form) or -ERANGE (above the
- * largest index; *ret_bad and *ret_bad_len give the offending number). */
-static int parse_vcpu_text(const char *s, PolicyVcpuRange *ret, const char **ret_bad, size_t *ret_bad_len) {
+ * largest index; *bad and *bad_len then give the offending number). */
+static int parse_vcpu_text(const char *s, PolicyVcpuRange *ret, const char **bad, size_t *bad_len) {
         uint64_t v[2] = {};
         const char *start[2] = {};
         size_t len[2] = {};
@@ -591,8 +591,8 @@ static int parse_vcpu_text(const char *s, PolicyVcpuRange *ret, const char **ret
                 v[1] = v[0];
         for (unsigned i = 0; i < n; i++)
                 if (v[i] > POLICY_VCPU_INDEX_MAX) {
-                        *ret_bad = start[i];
-                        *ret_bad_len = len[i];
+                        *bad = start[i];
+                        *bad_len = len[i];
                         return -ERANGE;
                 }
         *ret = (PolicyVcpuRange) { (uint32_t) v[0], (uint32_t) v[1] };

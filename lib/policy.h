@@ -126,8 +126,9 @@ typedef struct Policy {
 } Policy;
 
 /* One problem. path is a jq-style path (".schedule.rate", ".error.mix[2].weight",
- * "." for the whole document; keys that are not plain words are written
- * ["like this"]); empty for a JSON syntax error. */
+ * "." for the whole document; a key that is not a plain word is written
+ * .targets.labels["app/name"], or .["my key"] at the top); empty for a JSON
+ * syntax error. */
 typedef struct PolicyError {
         unsigned line;   /* 1-based; 0 when unknown */
         unsigned column; /* 1-based, in bytes; 0 when unknown */

@@ -85,9 +85,11 @@ int policy_plan_new(const Policy *policy, uint64_t seed, uint64_t start_realtime
 
 PolicyPlan *policy_plan_free(PolicyPlan *plan);
 
-/* Replace the targets (copied, sorted, de-duplicated). An event whose
- * injections are being taken keeps the list it started with. 0, -EINVAL,
- * -E2BIG or -ENOMEM (the old list stays). */
+/* Replace the targets (copied, sorted, de-duplicated). The new list is used
+ * by every event whose first injection has not been taken yet (a peeked time
+ * stays; choices are drawn at next); an event whose injections are being
+ * taken keeps the list it started with. 0, -EINVAL, -E2BIG or -ENOMEM (the
+ * old list stays). */
 int policy_plan_set_targets(PolicyPlan *plan, const PolicyTarget *targets, size_t n_targets);
 
 /* The offset of the next injection, drawing its time if not drawn yet

@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* serrorctl policy load|start|stop|unload|list|show|reload and stop-all: policies in serrord. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bus-names.h"
+#include "cli.h"
+
+#define SUMMARY_SIGNATURE "sssbttttttt"
+/* serrord refuses more anyway (POLICY_TEXT_MAX); this bounds what we read. */
+#define POLICY_FILE_MAX (1024 * 1024)
+
+typedef struct Summary {
+        const char *name, *state, *source;
+        int seed_generated;
+        uint64_t seed, started_usec, next_usec, sent, refused, landed, failed;
+} Summary;
+
+static int read_summary(sd_bus_message *m, Summary *s) {
+        return sd_bus_message_read(m, "(" SUMMARY_SIGNATURE ")", &s->name, &s->state, &s->source, &s->seed_generated,
+                                   &s->seed, &s->started_usec, &s->next_usec, &s->sent, &s->refused, &s->landed,
+                                   &s->failed);
+}
+
+static struct json_object *summary_to_json(const Summary *s) {
+        struct json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "name", json_object_new_string(s->name));
+        json_object_object_add(o, "state", json_object_new_string(s->state));
+        json_object_object_add(o, "source", json_object_new_string(s->source));
+        json_object_object_add(o, "seed", json_object_new_uint64(s->seed));
+        json_object_object_add(o, "seed_generated", json_object_new_boolean(s->seed_generated));
+        json_object_object_add(o, "started_timestamp_usec", s->started_usec ? json_object_new_uint64(s->started_usec) : NULL);
+        json_object_object_add(o, "next_timestamp_usec", s->next_usec ? json_object_new_uint64(s->next_usec) : NULL);
+        json_object_object_add(o, "sent", json_object_new_uint64(s->sent));
+        json_object_object_add(o, "refused", json_object_new_uint64(s->refused));
+        json_object_object_add(o, "landed", json_object_new_uint64(s->landed));
+        json_object_object_add(o, "failed", json_object_new_uint64(s->failed));
+        return o;
+}
+
+static int call(const char *method, const char *what, sd_bus_message **ret, const char *types, ...) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *m = NULL, *reply = NULL;
+        sd_bus *bus = NULL;
+        va_list ap;
+        int r;
+
+        r = cli_bus_open(&bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_call(bus, &m, SERROR_BUS_NAME, SERROR_BUS_PATH, SERROR_BUS_MANAGER_INTERFACE,
+                                           method);
+        if (r >= 0 && types) {
+                va_start(ap, types);
+                r = sd_bus_message_appendv(m, types, ap);
+                va_end(ap);
+        }
+        if (r >= 0)
+                r = sd_bus_call(bus, m, 0, &error, &reply);
+        if (r < 0) {
+                if (sd_bus_error_has_names(&error, SERROR_BUS_ERROR_NO_SUCH_POLICY)) {
+                        fprintf(stderr, "serrorctl: %s\n", error.message);
+                        r = -ENOENT;
+                } else if (sd_bus_error_has_names(&error, SERROR_BUS_ERROR_INVALID_POLICY,
+                                                  SERROR_BUS_ERROR_POLICY_EXISTS)) {
+                        fprintf(stderr, "serrorctl: %s: %s\n", what, error.message);
+                        r = -EINVAL;
+                } else
+                        r = cli_bus_call_failed(what, &error, r);
+        } else if (ret)
+                *ret = sd_bus_message_ref(reply);
+        sd_bus_error_free(&error);
+        sd_bus_message_unref(m);
+        sd_bus_message_unref(reply);
+        /* The reply keeps the bus alive as long as the caller needs it. */
+        sd_bus_unref(bus);
+        return r < 0 ? r : 0;
+}
+
+static int read_text_file(const char *path, char **ret) {
+        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *buf = NULL;
+        size_t n;
+
+        f = fopen(path, "re");
+        if (!f)
+                return log_error_errno(-errno, "cannot read %s: %m", path);
+        buf = malloc(POLICY_FILE_MAX + 1);
+        if (!buf)
+                return log_error_errno(-ENOMEM, "out of memory");
+        n = fread(buf, 1, POLICY_FILE_MAX + 1, f);
+        if (n > POLICY_FILE_MAX)
+                return usage_error("%s is larger than %d bytes", path, POLICY_FILE_MAX);
+        if (memchr(buf, '\0', n))
+                return usage_error("%s contains a NUL byte: not a JSON policy", path);
+        buf[n] = '\0';
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+static int policy_load(const char *path) {
+        _cleanup_free_ char *text = NULL, *abs = NULL;
+        sd_bus_message *reply = NULL;
+        const char *name;
+        uint64_t seed;
+        int r;
+
+        r = read_text_file(path, &text);
+        if (r < 0)
+                return r;
+        abs = realpath(path, NULL);
+        r = call("LoadPolicy", "Failed to load the policy", &reply, "ssb", text, abs ?: path, 0);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(reply, "st", &name, &seed);
+        if (r >= 0)
+                printf("Loaded policy %s (seed %" PRIu64 "); start it with: serrorctl policy start %s\n", name, seed,
+                       name);
+        sd_bus_message_unref(reply);
+        return r < 0 ? log_error_errno(r, "Failed to parse the answer: %m") : 0;
+}
+
+static void format_time(uint64_t usec, char *buf, size_t size) {
+        time_t t = (time_t) (usec / 1000000u);
+        struct tm tm;
+
+        if (usec == 0 || !localtime_r(&t, &tm) || strftime(buf, size, "%H:%M:%S", &tm) == 0)
+                snprintf(buf, size, "-");
+}
+
+static int policy_list(void) {
+        sd_bus_message *reply = NULL;
+        Summary s;
+        unsigned n = 0;
+        int r;
+
+        r = call("ListPolicies", "Failed to list the policies", &reply, NULL);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "(" SUMMARY_SIGNATURE ")");
+        if (r >= 0) {
+                _cleanup_json_ struct json_object *a = json_object_new_array();
+                if (arg_json == JSON_OFF && arg_legend)
+                        printf("%-24s %-9s %20s %7s %7s %7s %7s %-8s %s\n", "NAME", "STATE", "SEED", "SENT", "REFUSED",
+                               "LANDED", "FAILED", "NEXT", "SOURCE");
+                while ((r = read_summary(reply, &s)) > 0) {
+                        char next[16];
+                        n++;
+                        if (arg_json != JSON_OFF) {
+                                json_object_array_add(a, summary_to_json(&s));
+                                continue;
+                        }
+                        format_time(s.next_usec, next, sizeof(next));
+                        printf("%-24s %-9s %20" PRIu64 " %7" PRIu64 " %7" PRIu64 " %7" PRIu64 " %7" PRIu64 " %-8s %s\n",
+                               s.name, s.state, s.seed, s.sent, s.refused, s.landed, s.failed, next, s.source);
+                }
+                if (r >= 0 && arg_json != JSON_OFF)
+                        json_print(a);
+                else if (r >= 0 && arg_legend)
+                        printf("\n%u polic%s loaded.\n", n, n == 1 ? "y" : "ies");
+        }
+        sd_bus_message_unref(reply);
+        return r < 0 ? log_error_errno(r, "Failed to parse the policy list: %m") : 0;
+}
+
+static int policy_show(const char *name) {
+        sd_bus_message *reply = NULL;
+        const char *text;
+        Summary s;
+        int r;
+
+        r = call("GetPolicy", "Failed to read the policy", &reply, "s", name);
+        if (r < 0)
+                return r;
+        r = read_summary(reply, &s);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "s", &text);
+        if (r >= 0) {
+                if (arg_json != JSON_OFF) {
+                        _cleanup_json_ struct json_object *o = summary_to_json(&s);
+                        struct json_object *p = json_tokener_parse(text);
+                        json_object_object_add(o, "policy", p);
+                        json_print(o);
+                } else {
+                        char started[16], next[16];
+                        format_time(s.started_usec, started, sizeof(started));
+                        format_time(s.next_usec, next, sizeof(next));
+                        printf("Policy %s: %s\n", s.name, s.state);
+                        printf("    Source: %s\n", s.source);
+                        printf("      Seed: %" PRIu64 "%s\n", s.seed,
+                               s.seed_generated ? " (generated; put it in the policy's \"seed\" to repeat this run)" : "");
+                        printf("   Started: %s\n", started);
+                        printf("      Next: %s\n", next);
+                        printf("  Injected: %" PRIu64 " sent, %" PRIu64 " refused by guards, %" PRIu64 " landed, %" PRIu64
+                               " failed\n",
+                               s.sent, s.refused, s.landed, s.failed);
+                        printf("\n%s%s", text, text[0] && text[strlen(text) - 1] == '\n' ? "" : "\n");
+                }
+        }
+        sd_bus_message_unref(reply);
+        return r < 0 ? log_error_errno(r, "Failed to parse the answer: %m") : 0;
+}
+
+int verb_policy_daemon(int argc, char *argv[]) {
+        const char *command = argv[1];
+        int r;
+
+        if (streq(command, "list")) {
+                if (argc > 2)
+                        return usage_error("'policy list' takes no arguments, got unexpected '%s'", argv[2]);
+                return policy_list();
+        }
+        if (streq(command, "reload")) {
+                if (argc > 2)
+                        return usage_error("'policy reload' takes no arguments, got unexpected '%s'", argv[2]);
+                r = call("Reload", "Failed to reload the policies", NULL, NULL);
+                if (r >= 0)
+                        printf("Reloaded the policy directory.\n");
+                return r;
+        }
+        if (argc != 3)
+                return usage_error("'policy %s' needs exactly one %s (see serrorctl policy --help)", command,
+                                   streq(command, "load") ? "FILE" : "NAME");
+        if (streq(command, "load"))
+                return policy_load(argv[2]);
+        if (streq(command, "show"))
+                return policy_show(argv[2]);
+        if (streq(command, "start")) {
+                sd_bus_message *reply = NULL;
+                uint64_t seed = 0;
+                r = call("StartPolicy", "Failed to start the policy", &reply, "s", argv[2]);
+                if (r < 0)
+                        return r;
+                (void) sd_bus_message_read(reply, "t", &seed);
+                sd_bus_message_unref(reply);
+                printf("Started policy %s with seed %" PRIu64 ".\n", argv[2], seed);
+                return 0;
+        }
+        if (streq(command, "stop"))
+                return call("StopPolicy", "Failed to stop the policy", NULL, "s", argv[2]);
+        if (streq(command, "unload"))
+                return call("UnloadPolicy", "Failed to unload the policy", NULL, "s", argv[2]);
+        return usage_error("unknown policy command '%s' (known: validate, plan, load, start, stop, unload, list, show, reload)",
+                           command);
+}
+
+int verb_stop_all(int argc, char *argv[]) {
+        sd_bus_message *reply = NULL;
+        uint32_t stopped = 0, vcpu;
+        uint64_t esr, id;
+        const char *vm;
+        unsigned n = 0;
+        int r;
+
+        r = call("StopAll", "Failed to stop the policies", &reply, NULL);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(reply, "u", &stopped);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(sutt)");
+        if (r >= 0) {
+                _cleanup_json_ struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+                if (arg_json == JSON_OFF)
+                        printf("Stopped %" PRIu32 " running polic%s.\n", stopped, stopped == 1 ? "y" : "ies");
+                while ((r = sd_bus_message_read(reply, "(sutt)", &vm, &vcpu, &esr, &id)) > 0) {
+                        char hex[24];
+                        snprintf(hex, sizeof(hex), "0x%08" PRIx64, esr | 0xbe000000u);
+                        if (arg_json != JSON_OFF) {
+                                struct json_object *p = json_object_new_object();
+                                json_object_object_add(p, "vm", json_object_new_string(vm));
+                                json_object_object_add(p, "vcpu", json_object_new_int64(vcpu));
+                                json_object_object_add(p, "esr", json_object_new_string(hex));
+                                json_object_object_add(p, "request", json_object_new_uint64(id));
+                                json_object_array_add(a, p);
+                        } else {
+                                if (n == 0)
+                                        printf("SErrors already pending in guests (they cannot be cancelled; the guest takes each when it unmasks):\n");
+                                printf("  %s vcpu %" PRIu32 ": ESR %s (request %" PRIu64 ")\n", vm, vcpu, hex, id);
+                        }
+                        n++;
+                }
+                if (arg_json != JSON_OFF) {
+                        json_object_object_add(o, "stopped", json_object_new_int64(stopped));
+                        json_object_object_add(o, "pending", json_object_get(a));
+                        json_print(o);
+                } else if (n == 0)
+                        printf("No SError is known to be pending in a guest.\n");
+        }
+        sd_bus_message_unref(reply);
+        return r < 0 ? log_error_errno(r, "Failed to parse the answer: %m") : 0;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Guard arithmetic: a token bucket for the rate, a per-vcpu gap and a severity cap. No I/O. */
+#include "guards.h"
+
+void guards_init(Guards *g, const GuardConfig *config) {
+        *g = (Guards) { .config = *config };
+        g->tokens = config->rate_burst > 0 ? config->rate_burst : 1;
+}
+
+GuardVerdict guards_check(Guards *g, const serror_syndrome *syndrome, uint64_t last_usec, uint64_t now_usec) {
+        const GuardConfig *c = &g->config;
+        int severity = syndrome ? serror_syndrome_severity(syndrome) : SERROR_SEVERITY_UC;
+        double capacity = c->rate_burst > 0 ? c->rate_burst : 1;
+
+        if (severity > c->max_severity) {
+                g->refused_severity++;
+                return GUARD_SEVERITY;
+        }
+        if (c->min_gap_usec > 0 && last_usec > 0 && now_usec - last_usec < c->min_gap_usec) {
+                g->refused_gap++;
+                return GUARD_GAP;
+        }
+        if (c->rate_limit > 0) {
+                if (g->refill_usec > 0 && now_usec > g->refill_usec) {
+                        g->tokens += (double) (now_usec - g->refill_usec) / 1e6 * c->rate_limit;
+                        if (g->tokens > capacity)
+                                g->tokens = capacity;
+                }
+                g->refill_usec = now_usec;
+                if (g->tokens < 1.0) {
+                        g->refused_rate++;
+                        return GUARD_RATE;
+                }
+                g->tokens -= 1.0;
+        }
+        return GUARD_PASS;
+}
+
+const char *guard_verdict_describe(GuardVerdict v) {
+        switch (v) {
+        case GUARD_RATE:
+                return "the daemon-wide rate limit ([Guards] RateLimit=)";
+        case GUARD_GAP:
+                return "the minimum gap between SErrors to one vcpu ([Guards] MinGap=)";
+        case GUARD_SEVERITY:
+                return "the severity cap ([Guards] MaxSeverity=)";
+        default:
+                return "no guard";
+        }
+}

@@ -1,0 +1,455 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Runs loaded policies: a seed, a plan and one timer each; the policy directory and its atomic reload. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bus-policy.h"
+#include "injection.h"
+#include "log.h"
+#include "manager.h"
+#include "policy-runner.h"
+#include "vm.h"
+
+/* Each policy injection gets this long to land; a policy has no timeout key. */
+#define POLICY_INJECT_TIMEOUT_USEC (5 * 1000000ull)
+/* Injections taken per timer callback before yielding to the loop. */
+#define POLICY_BURST_PER_WAKEUP 256
+
+static const char *const run_state_names[_RUN_STATE_MAX] = {
+        [RUN_LOADED] = "loaded",
+        [RUN_RUNNING] = "running",
+        [RUN_STOPPED] = "stopped",
+        [RUN_FINISHED] = "finished",
+};
+
+const char *run_state_to_string(RunState s) {
+        return s < _RUN_STATE_MAX ? run_state_names[s] : NULL;
+}
+
+static uint64_t now_usec(clockid_t clock) {
+        struct timespec ts;
+
+        clock_gettime(clock, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+RunningPolicy *manager_find_policy(Manager *m, const char *name) {
+        for (RunningPolicy *rp = m->policies; rp; rp = rp->next)
+                if (streq(rp->policy->name, name))
+                        return rp;
+        return NULL;
+}
+
+static RunningPolicy *manager_find_policy_by_id(Manager *m, uint64_t id) {
+        for (RunningPolicy *rp = m->policies; rp; rp = rp->next)
+                if (rp->id == id)
+                        return rp;
+        return NULL;
+}
+
+static void on_outcome(Injection *i, const InjectionRecord *r, void *userdata) {
+        RunningPolicy *rp = manager_find_policy_by_id(i->manager, (uint64_t) (uintptr_t) userdata);
+
+        if (!rp)
+                return;
+        if (serror_outcome_landed(r->outcome))
+                rp->n_landed++;
+        else if (r->outcome == SERROR_OUTCOME_FAILED)
+                rp->n_failed++;
+}
+
+/* The VMs as the plan sees them: names, labels, attached vcpus. */
+static int build_targets(Manager *m, const Policy *p, PolicyTarget **ret, size_t *ret_n) {
+        size_t n_vms = 0, n_labels = 0, n_vcpus = 0;
+        _cleanup_free_ PolicyVm *vms = NULL;
+        _cleanup_free_ PolicyVmLabel *labels = NULL;
+        _cleanup_free_ uint32_t *vcpus = NULL;
+        size_t li = 0, vi = 0, k = 0;
+
+        for (VM *vm = m->vms; vm; vm = vm->next) {
+                n_vms++;
+                n_labels += vm->n_labels;
+                n_vcpus += vm->n_vcpus;
+        }
+        if (n_vms == 0) {
+                *ret = NULL;
+                *ret_n = 0;
+                return 0;
+        }
+        vms = calloc(n_vms, sizeof(*vms));
+        labels = calloc(n_labels + 1, sizeof(*labels));
+        vcpus = calloc(n_vcpus + 1, sizeof(*vcpus));
+        if (!vms || !labels || !vcpus)
+                return -ENOMEM;
+        for (VM *vm = m->vms; vm; vm = vm->next, k++) {
+                vms[k] = (PolicyVm) { .name = vm->name, .labels = labels + li, .n_labels = vm->n_labels,
+                                      .vcpus = vcpus + vi, .n_vcpus = vm->n_vcpus };
+                for (unsigned j = 0; j < vm->n_labels; j++)
+                        labels[li++] = (PolicyVmLabel) { vm->labels[j].key, vm->labels[j].value };
+                for (unsigned j = 0; j < vm->n_vcpus; j++)
+                        vcpus[vi++] = vm->vcpus[j].index;
+        }
+        return policy_targets_build(p, vms, n_vms, ret, ret_n);
+}
+
+static void schedule_next(RunningPolicy *rp);
+
+static void fire(RunningPolicy *rp, const PlannedEvent *ev) {
+        Manager *m = rp->manager;
+        GuardVerdict guard = GUARD_PASS;
+        InjectionParams params = {
+                .syndrome = &ev->syndrome,
+                .allow_ids = ev->allow_ids,
+                .mode = ev->mode,
+                .timeout_usec = POLICY_INJECT_TIMEOUT_USEC,
+                .origin = rp->policy->name,
+        };
+        VM *vm;
+        int r;
+
+        if (!ev->has_target) {
+                rp->n_no_target++;
+                return;
+        }
+        vm = manager_find_vm(m, ev->vm);
+        if (!vm) {
+                rp->n_no_target++;
+                return;
+        }
+        r = injection_start(m, vm, ev->vcpu, &params, on_outcome, (void *) (uintptr_t) rp->id, NULL, &guard);
+        if (r < 0) {
+                rp->n_refused++;
+                log_debug("Policy %s: injection %" PRIu64 " into %s vcpu %" PRIu32 " not sent: %s.", rp->policy->name,
+                          ev->injection, ev->vm, ev->vcpu,
+                          r == -EPERM ? guard_verdict_describe(guard) : strerror(-r));
+                return;
+        }
+        rp->n_sent++;
+}
+
+static void on_timer(struct ev_loop *loop, ev_timer *w, int revents) {
+        RunningPolicy *rp = container_of(w, RunningPolicy, timer);
+        uint64_t now_offset = now_usec(CLOCK_MONOTONIC) - rp->start_monotonic_usec, offset;
+        PlannedEvent ev;
+
+        for (int n = 0; n < POLICY_BURST_PER_WAKEUP; n++) {
+                if (policy_plan_peek(rp->plan, &offset) <= 0 || offset > now_offset)
+                        break;
+                if (policy_plan_next(rp->plan, &ev) <= 0)
+                        break;
+                fire(rp, &ev);
+        }
+        schedule_next(rp);
+}
+
+static void schedule_next(RunningPolicy *rp) {
+        struct ev_loop *loop = rp->manager->loop;
+        uint64_t offset, now, due;
+
+        ev_timer_stop(loop, &rp->timer);
+        if (policy_plan_peek(rp->plan, &offset) <= 0) {
+                log_info("Policy %s finished: %" PRIu64 " injections sent, %" PRIu64 " refused by guards, %" PRIu64
+                         " events without a target.",
+                         rp->policy->name, rp->n_sent, rp->n_refused, rp->n_no_target);
+                rp->state = RUN_FINISHED;
+                bus_policy_emit_changed(rp->manager, rp);
+                return;
+        }
+        /* One timer at the next event: an idle policy costs no wake-ups. */
+        now = now_usec(CLOCK_MONOTONIC);
+        due = rp->start_monotonic_usec + offset;
+        ev_timer_set(&rp->timer, due > now ? (double) (due - now) / 1e6 : 0., 0.);
+        ev_timer_start(loop, &rp->timer);
+}
+
+int running_policy_start(RunningPolicy *rp) {
+        _cleanup_free_ PolicyTarget *targets = NULL;
+        size_t n = 0;
+        int r;
+
+        running_policy_stop(rp, RUN_STOPPED);
+        r = build_targets(rp->manager, rp->policy, &targets, &n);
+        if (r < 0)
+                return log_error_errno(r, "Policy %s: failed to match targets: %m", rp->policy->name);
+        rp->start_realtime_usec = now_usec(CLOCK_REALTIME);
+        rp->start_monotonic_usec = now_usec(CLOCK_MONOTONIC);
+        r = policy_plan_new(rp->policy, rp->seed, rp->start_realtime_usec, targets, n, &rp->plan);
+        if (r < 0)
+                return log_error_errno(r, "Policy %s: failed to plan: %m", rp->policy->name);
+        rp->n_sent = rp->n_refused = rp->n_no_target = rp->n_landed = rp->n_failed = 0;
+        rp->state = RUN_RUNNING;
+        log_info("Policy %s started with seed %" PRIu64 "%s, %zu target(s).", rp->policy->name, rp->seed,
+                 rp->seed_generated ? " (generated)" : "", n);
+        schedule_next(rp);
+        bus_policy_emit_changed(rp->manager, rp);
+        return 0;
+}
+
+void running_policy_stop(RunningPolicy *rp, RunState state) {
+        ev_timer_stop(rp->manager->loop, &rp->timer);
+        rp->plan = policy_plan_free(rp->plan);
+        if (rp->state == RUN_RUNNING) {
+                rp->state = state;
+                log_info("Policy %s stopped after %" PRIu64 " injection(s).", rp->policy->name, rp->n_sent);
+                bus_policy_emit_changed(rp->manager, rp);
+        }
+}
+
+void running_policies_targets_changed(Manager *m) {
+        for (RunningPolicy *rp = m->policies; rp; rp = rp->next) {
+                _cleanup_free_ PolicyTarget *targets = NULL;
+                size_t n = 0;
+                int r;
+
+                if (rp->state != RUN_RUNNING)
+                        continue;
+                r = build_targets(m, rp->policy, &targets, &n);
+                if (r >= 0)
+                        r = policy_plan_set_targets(rp->plan, targets, n);
+                if (r < 0)
+                        log_warning_errno(r, "Policy %s: failed to update its targets: %m", rp->policy->name);
+        }
+}
+
+int running_policy_load(Manager *m, const char *text, size_t size, const char *source, bool from_directory,
+                        RunningPolicy **ret, PolicyDiag *diag) {
+        RunningPolicy *rp;
+        Policy *p = NULL;
+        int r;
+
+        r = policy_parse(text, size, &p, diag);
+        if (r < 0)
+                return r;
+        if (manager_find_policy(m, p->name)) {
+                policy_free(p);
+                return -EEXIST;
+        }
+        rp = calloc(1, sizeof(*rp));
+        if (!rp) {
+                policy_free(p);
+                return -ENOMEM;
+        }
+        rp->manager = m;
+        rp->id = ++m->next_policy_id;
+        rp->policy = p;
+        rp->text = strndup(text, size);
+        rp->source = strdup(source);
+        rp->from_directory = from_directory;
+        if (!rp->text || !rp->source) {
+                running_policy_free(rp);
+                return -ENOMEM;
+        }
+        if (p->has_seed)
+                rp->seed = p->seed;
+        else {
+                /* A run can only be repeated if its seed is known: generate, log, show. */
+                if (getrandom(&rp->seed, sizeof(rp->seed), GRND_NONBLOCK) != sizeof(rp->seed))
+                        rp->seed = now_usec(CLOCK_REALTIME) ^ ((uint64_t) getpid() << 32);
+                rp->seed_generated = true;
+        }
+        ev_timer_init(&rp->timer, on_timer, 0., 0.);
+        rp->next = m->policies;
+        if (m->policies)
+                m->policies->prev = rp;
+        m->policies = rp;
+        log_info("Policy %s loaded from %s (seed %" PRIu64 "%s).", p->name, source, rp->seed,
+                 rp->seed_generated ? ", generated" : "");
+        *ret = rp;
+        return 0;
+}
+
+RunningPolicy *running_policy_free(RunningPolicy *rp) {
+        Manager *m;
+
+        if (!rp)
+                return NULL;
+        m = rp->manager;
+        ev_timer_stop(m->loop, &rp->timer);
+        policy_plan_free(rp->plan);
+        if (rp->prev)
+                rp->prev->next = rp->next;
+        else if (m->policies == rp)
+                m->policies = rp->next;
+        if (rp->next)
+                rp->next->prev = rp->prev;
+        policy_free(rp->policy);
+        free(rp->text);
+        free(rp->source);
+        free(rp);
+        return NULL;
+}
+
+int running_policy_next_offset(RunningPolicy *rp, uint64_t *ret) {
+        if (rp->state != RUN_RUNNING || !rp->plan)
+                return 0;
+        return policy_plan_peek(rp->plan, ret);
+}
+
+/* A loaded file, before the swap. */
+typedef struct PolicyFile {
+        char *path;
+        char *text;
+        size_t size;
+        Policy *policy;
+} PolicyFile;
+
+static int read_file(const char *path, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        ssize_t n;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (!S_ISREG(st.st_mode))
+                return -EISDIR;
+        if (st.st_size > (off_t) POLICY_TEXT_MAX)
+                return -EFBIG;
+        buf = malloc((size_t) st.st_size + 1);
+        if (!buf)
+                return -ENOMEM;
+        n = read(fd, buf, (size_t) st.st_size + 1);
+        if (n < 0)
+                return negative_errno();
+        if ((size_t) n > (size_t) st.st_size)
+                return -EFBIG;
+        buf[n] = '\0';
+        *ret = TAKE_PTR(buf);
+        *ret_size = (size_t) n;
+        return 0;
+}
+
+static int json_suffix(const struct dirent *d) {
+        size_t n = strlen(d->d_name);
+        return d->d_name[0] != '.' && n > 5 && streq(d->d_name + n - 5, ".json");
+}
+
+int running_policies_load_directory(Manager *m, const char *dir, char **ret_errors) {
+        struct dirent **entries = NULL;
+        PolicyFile *files = NULL;
+        char *errors = NULL;
+        size_t errors_len = 0, n_files = 0;
+        FILE *err = NULL;
+        int n, r = 0;
+
+        n = scandir(dir, &entries, json_suffix, alphasort);
+        if (n < 0) {
+                if (errno != ENOENT) {
+                        r = negative_errno();
+                        goto out;
+                }
+                n = 0; /* no directory: no policies */
+        }
+        files = calloc((size_t) n + 1, sizeof(*files));
+        err = open_memstream(&errors, &errors_len);
+        if (!files || !err) {
+                r = -ENOMEM;
+                goto out;
+        }
+
+        /* Everything is parsed before anything changes: one bad file keeps the running set. */
+        for (int i = 0; i < n; i++) {
+                PolicyFile *f = &files[n_files++];
+                PolicyDiag diag;
+
+                if (asprintf(&f->path, "%s/%s", dir, entries[i]->d_name) < 0) {
+                        f->path = NULL;
+                        r = -ENOMEM;
+                        goto out;
+                }
+                r = read_file(f->path, &f->text, &f->size);
+                if (r < 0) {
+                        fprintf(err, "%s: %s\n", f->path, strerror(-r));
+                        continue;
+                }
+                r = policy_parse(f->text, f->size, &f->policy, &diag);
+                if (r < 0) {
+                        for (size_t k = 0; k < diag.n_errors; k++) {
+                                char line[512];
+                                policy_error_format(&diag.errors[k], line, sizeof(line));
+                                fprintf(err, "%s:%s\n", f->path, line);
+                        }
+                        if (diag.n_errors == 0)
+                                fprintf(err, "%s: %s\n", f->path, strerror(-r));
+                        continue;
+                }
+                for (size_t k = 0; k + 1 < n_files; k++)
+                        if (files[k].policy && streq(files[k].policy->name, f->policy->name))
+                                fprintf(err, "%s: policy name \"%s\" is also used by %s\n", f->path, f->policy->name,
+                                        files[k].path);
+                for (RunningPolicy *rp = m->policies; rp; rp = rp->next)
+                        if (!rp->from_directory && streq(rp->policy->name, f->policy->name))
+                                fprintf(err, "%s: policy name \"%s\" is already loaded from %s\n", f->path,
+                                        f->policy->name, rp->source);
+        }
+        fflush(err);
+        if (errors_len > 0) {
+                r = -EINVAL;
+                goto out;
+        }
+
+        /* The swap. Unchanged policies keep running; the rest is replaced. */
+        for (RunningPolicy *rp = m->policies, *next; rp; rp = next) {
+                bool keep = false;
+                next = rp->next;
+                if (!rp->from_directory)
+                        continue;
+                for (size_t k = 0; k < n_files; k++)
+                        if (files[k].policy && streq(files[k].policy->name, rp->policy->name) &&
+                            streq(files[k].path, rp->source) && files[k].size == strlen(rp->text) &&
+                            memcmp(files[k].text, rp->text, files[k].size) == 0) {
+                                policy_free(files[k].policy);
+                                files[k].policy = NULL; /* already running as it is */
+                                keep = true;
+                        }
+                if (!keep) {
+                        running_policy_stop(rp, RUN_STOPPED);
+                        bus_policy_emit_removed(m, rp->policy->name);
+                        running_policy_free(rp);
+                }
+        }
+        for (size_t k = 0; k < n_files; k++) {
+                RunningPolicy *rp;
+                if (!files[k].policy)
+                        continue;
+                policy_free(files[k].policy);
+                files[k].policy = NULL;
+                r = running_policy_load(m, files[k].text, files[k].size, files[k].path, true, &rp, NULL);
+                if (r < 0) {
+                        fprintf(err, "%s: %s\n", files[k].path, strerror(-r));
+                        continue;
+                }
+                (void) running_policy_start(rp);
+        }
+        r = 0;
+out:
+        if (err)
+                fclose(err);
+        for (size_t k = 0; k < n_files; k++) {
+                free(files[k].path);
+                free(files[k].text);
+                policy_free(files[k].policy);
+        }
+        free(files);
+        for (int i = 0; i < n; i++)
+                free(entries[i]);
+        free(entries);
+        if (r < 0 && ret_errors && errors && errors[0]) {
+                *ret_errors = errors;
+                errors = NULL;
+        }
+        free(errors);
+        return r;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Running policies: each a plan (lib/schedule.h) driven by one libev timer, injecting through the agents. */
+#pragma once
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "policy.h"
+#include "schedule.h"
+
+typedef struct Manager Manager;
+
+typedef enum RunState {
+        RUN_LOADED,   /* parsed, not started */
+        RUN_RUNNING,
+        RUN_STOPPED,  /* stopped by an operator */
+        RUN_FINISHED, /* the plan ended by itself */
+        _RUN_STATE_MAX,
+} RunState;
+
+typedef struct RunningPolicy {
+        Manager *manager;
+        uint64_t id; /* outcomes find their policy by id: it may be gone by then */
+        Policy *policy;
+        char *text;   /* as loaded, for show and to see whether a reload changed it */
+        char *source; /* the file, or "bus" */
+        bool from_directory;
+
+        RunState state;
+        uint64_t seed;
+        bool seed_generated;
+        PolicyPlan *plan;
+        uint64_t start_realtime_usec;
+        uint64_t start_monotonic_usec;
+        ev_timer timer;
+
+        uint64_t n_sent;
+        uint64_t n_refused; /* by a guard or a full vcpu */
+        uint64_t n_no_target;
+        uint64_t n_landed;
+        uint64_t n_failed;
+
+        struct RunningPolicy *next, *prev;
+} RunningPolicy;
+
+/* Parse text and add it (not started). -EINVAL with diag; -EEXIST when a
+ * policy of that name is loaded. */
+int running_policy_load(Manager *m, const char *text, size_t size, const char *source, bool from_directory,
+                        RunningPolicy **ret, PolicyDiag *diag);
+RunningPolicy *running_policy_free(RunningPolicy *rp);
+RunningPolicy *manager_find_policy(Manager *m, const char *name);
+
+/* Start (or restart from the beginning with the same seed). */
+int running_policy_start(RunningPolicy *rp);
+void running_policy_stop(RunningPolicy *rp, RunState state);
+
+/* A VM or vcpu came or went: every running plan gets the new target list. */
+void running_policies_targets_changed(Manager *m);
+
+/* (Re)load every *.json of dir at once: if one file is invalid, nothing
+ * changes and the errors are returned in errors (a malloc'd text). Policies
+ * whose text did not change keep running; new ones start; removed ones stop. */
+int running_policies_load_directory(Manager *m, const char *dir, char **ret_errors);
+
+const char *run_state_to_string(RunState s);
+/* When the next injection is due, as an offset from the start; 0 if none. */
+int running_policy_next_offset(RunningPolicy *rp, uint64_t *ret);

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Unit tests for the guard arithmetic: token bucket, per-vcpu gap, severity cap. */
+#include "guards.h"
+#include "tap.h"
+
+static serror_syndrome syn(const char *text) {
+        serror_syndrome s;
+        serror_diag d;
+
+        if (serror_syndrome_parse(text, SERROR_ALLOW_IDS, &s, &d) < 0)
+                tap_bail_out("bad test syndrome %s: %s", text, d.message);
+        return s;
+}
+
+int main(void) {
+        Guards g;
+        serror_syndrome uc = syn("uc"), uer = syn("uer"), ce = syn("ce"), ids = syn("impdef=0x11"),
+                        unc = syn("dfsc=uncategorized");
+
+        guards_init(&g, &(GuardConfig) { .max_severity = SERROR_SEVERITY_UC });
+        tap_ok(guards_check(&g, &uc, 0, 1000) == GUARD_PASS, "no guard configured: UC passes");
+        tap_ok(guards_check(&g, NULL, 0, 1000) == GUARD_PASS, "a KVM-chosen syndrome passes without a cap");
+
+        guards_init(&g, &(GuardConfig) { .max_severity = SERROR_SEVERITY_UER });
+        tap_ok(guards_check(&g, &uer, 0, 1) == GUARD_PASS, "cap UER: UER passes");
+        tap_ok(guards_check(&g, &ce, 0, 1) == GUARD_PASS, "cap UER: CE passes");
+        tap_ok(guards_check(&g, &uc, 0, 1) == GUARD_SEVERITY, "cap UER: UC refused");
+        tap_ok(guards_check(&g, &ids, 0, 1) == GUARD_SEVERITY, "cap UER: IDS = 1 ranks as UC, refused");
+        tap_ok(guards_check(&g, &unc, 0, 1) == GUARD_SEVERITY, "cap UER: uncategorized ranks as UC, refused");
+        tap_ok(guards_check(&g, NULL, 0, 1) == GUARD_SEVERITY, "cap UER: a KVM-chosen syndrome ranks as UC, refused");
+        tap_ok(g.refused_severity == 4, "four severity refusals counted (%llu)", (unsigned long long) g.refused_severity);
+
+        guards_init(&g, &(GuardConfig) { .max_severity = SERROR_SEVERITY_UC, .min_gap_usec = 1000 });
+        tap_ok(guards_check(&g, &ce, 0, 5000) == GUARD_PASS, "gap: a vcpu never hit passes");
+        tap_ok(guards_check(&g, &ce, 5000, 5999) == GUARD_GAP, "gap: 999 us after the last is refused");
+        tap_ok(guards_check(&g, &ce, 5000, 6000) == GUARD_PASS, "gap: exactly the gap passes");
+
+        /* 10/s with a burst of 3: three at once, then one per 100 ms. */
+        guards_init(&g, &(GuardConfig) { .max_severity = SERROR_SEVERITY_UC, .rate_limit = 10, .rate_burst = 3 });
+        tap_ok(guards_check(&g, &ce, 0, 1000000) == GUARD_PASS, "rate: 1st of the burst");
+        tap_ok(guards_check(&g, &ce, 0, 1000000) == GUARD_PASS, "rate: 2nd of the burst");
+        tap_ok(guards_check(&g, &ce, 0, 1000000) == GUARD_PASS, "rate: 3rd of the burst");
+        tap_ok(guards_check(&g, &ce, 0, 1000000) == GUARD_RATE, "rate: 4th at once refused");
+        tap_ok(guards_check(&g, &ce, 0, 1050000) == GUARD_RATE, "rate: 50 ms later still refused");
+        tap_ok(guards_check(&g, &ce, 0, 1100000) == GUARD_PASS, "rate: 100 ms later one passes");
+        tap_ok(guards_check(&g, &ce, 0, 1100001) == GUARD_RATE, "rate: and the next is refused again");
+        tap_ok(guards_check(&g, &ce, 0, 9000000) == GUARD_PASS, "rate: after a long pause the bucket is full...");
+        tap_ok(guards_check(&g, &ce, 0, 9000000) == GUARD_PASS, "...2nd");
+        tap_ok(guards_check(&g, &ce, 0, 9000000) == GUARD_PASS, "...3rd");
+        tap_ok(guards_check(&g, &ce, 0, 9000000) == GUARD_RATE, "...but holds no more than the burst");
+        tap_ok(g.refused_rate == 4, "four rate refusals counted (%llu)", (unsigned long long) g.refused_rate);
+        return tap_done();
+}
