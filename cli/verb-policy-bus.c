@@ -207,9 +207,17 @@ static int policy_show(const char *name) {
 }
 
 int verb_policy_daemon(int argc, char *argv[]) {
+        static const char *const known[] = { "load", "start", "stop", "unload", "list", "show", "reload" };
         const char *command = argv[1];
+        bool found = false;
         int r;
 
+        for (size_t i = 0; i < ELEMENTSOF(known); i++)
+                found = found || streq(command, known[i]);
+        if (!found)
+                return usage_error("unknown policy command '%s' (known: validate, plan, load, start, stop, unload, list, "
+                                   "show, reload; see serrorctl policy --help)",
+                                   command);
         if (streq(command, "list")) {
                 if (argc > 2)
                         return usage_error("'policy list' takes no arguments, got unexpected '%s'", argv[2]);
@@ -243,10 +251,7 @@ int verb_policy_daemon(int argc, char *argv[]) {
         }
         if (streq(command, "stop"))
                 return call("StopPolicy", "Failed to stop the policy", NULL, "s", argv[2]);
-        if (streq(command, "unload"))
-                return call("UnloadPolicy", "Failed to unload the policy", NULL, "s", argv[2]);
-        return usage_error("unknown policy command '%s' (known: validate, plan, load, start, stop, unload, list, show, reload)",
-                           command);
+        return call("UnloadPolicy", "Failed to unload the policy", NULL, "s", argv[2]);
 }
 
 int verb_stop_all(int argc, char *argv[]) {

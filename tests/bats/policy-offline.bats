@@ -252,7 +252,7 @@ example_vms() {
         assert_output "serrorctl: 'policy' needs COMMAND ... (see serrorctl policy --help)"
         run serrorctl policy frob x
         assert_failure 2
-        assert_output "serrorctl: unknown policy command 'frob' (known: validate, plan; see serrorctl policy --help)"
+        assert_output "serrorctl: unknown policy command 'frob' (known: validate, plan, load, start, stop, unload, list, show, reload; see serrorctl policy --help)"
         run serrorctl policy validate
         assert_failure 2
         assert_output "serrorctl: 'policy validate' needs FILE... (see serrorctl policy --help)"
