@@ -55,6 +55,10 @@ int cli_bus_call_failed(const char *what, const sd_bus_error *error, int r) {
                         SERROR_BUS_NAME);
                 return -EHOSTDOWN;
         }
+        if (sd_bus_error_has_name(error, SERROR_BUS_ERROR_GUARD)) {
+                fprintf(stderr, "serrorctl: %s\n", error->message);
+                return -EACCES;
+        }
         if (sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED) || sd_bus_error_has_name(error, SERROR_BUS_ERROR_ACCESS_DENIED)) {
                 fprintf(stderr, "serrorctl: %s: permission denied: %s\n", what, error->message ?: "");
                 return -EACCES;

@@ -32,7 +32,11 @@ static struct json_object *summary_to_json(const Summary *s) {
         json_object_object_add(o, "name", json_object_new_string(s->name));
         json_object_object_add(o, "state", json_object_new_string(s->state));
         json_object_object_add(o, "source", json_object_new_string(s->source));
-        json_object_object_add(o, "seed", json_object_new_uint64(s->seed));
+        char seed[24];
+
+        /* A string: seeds use all 64 bits, and jq and JavaScript read numbers as doubles. */
+        snprintf(seed, sizeof(seed), "%" PRIu64, s->seed);
+        json_object_object_add(o, "seed", json_object_new_string(seed));
         json_object_object_add(o, "seed_generated", json_object_new_boolean(s->seed_generated));
         json_object_object_add(o, "started_timestamp_usec", s->started_usec ? json_object_new_uint64(s->started_usec) : NULL);
         json_object_object_add(o, "next_timestamp_usec", s->next_usec ? json_object_new_uint64(s->next_usec) : NULL);
@@ -88,8 +92,11 @@ static int read_text_file(const char *path, char **ret) {
         size_t n;
 
         f = fopen(path, "re");
-        if (!f)
-                return log_error_errno(-errno, "cannot read %s: %m", path);
+        if (!f) {
+                /* Exit 1, not 4: 4 is about what serrord does not know. */
+                log_error_errno(-errno, "cannot read %s: %m", path);
+                return -EIO;
+        }
         buf = malloc(POLICY_FILE_MAX + 1);
         if (!buf)
                 return log_error_errno(-ENOMEM, "out of memory");
