@@ -124,19 +124,20 @@ setup() {
 }
 
 @test "the man pages name every verb and option the tools accept" {
-        for verb in status list detach inject history monitor decode encode help; do
-                grep -q "^\.B.* $verb\b\|^\.B $verb$\|^\.BI $verb " "$abs_top_srcdir/man/serrorctl.1" || fail "serrorctl.1 lacks $verb"
+        for verb in status list detach inject history monitor policy stop-all decode encode help; do
+                grep -qE "^\.(B|BI|BR) \"?$verb\b" "$abs_top_srcdir/man/serrorctl.1" || fail "serrorctl.1 lacks $verb"
         done
-        for opt in help version json no-legend allow-ids vcpu on-pending timeout no-wait dry-run vm; do
+        for opt in help version json no-legend allow-ids vcpu on-pending timeout no-wait dry-run vm seed for; do
                 grep -q -- "\\\\-\\\\-$(sed 's/-/\\\\-/g' <<<"$opt")" "$abs_top_srcdir/man/serrorctl.1" || fail "serrorctl.1 lacks --$opt"
-                { serrorctl --help; for v in status list detach inject history monitor decode encode; do serrorctl "$v" --help; done; } |
+                { serrorctl --help; for v in status list detach inject history monitor policy stop-all decode encode; do serrorctl "$v" --help; done; } |
                         grep -q -- "--$opt" || fail "no serrorctl --help text names --$opt"
         done
         for opt in help version config log-target log-level attach-socket; do
                 grep -q -- "\\\\-\\\\-$(sed 's/-/\\\\-/g' <<<"$opt")" "$abs_top_srcdir/man/serrord.8" || fail "serrord.8 lacks --$opt"
                 "$SERRORD" --help | grep -q -- "--$opt" || fail "serrord --help lacks --$opt"
         done
-        for key in LogLevel LogTarget KvmDevice Socket AllowUsers AllowGroups MaxConnections MaxVMsPerUser MaxVcpusPerVM Size; do
+        for key in LogLevel LogTarget KvmDevice Socket AllowUsers AllowGroups MaxConnections MaxVMsPerUser MaxVcpusPerVM Size \
+                RateLimit RateBurst MinGap MaxSeverity DryRun Directory; do
                 grep -q "^\.BI $key= " "$abs_top_srcdir/man/serrord.8" || fail "serrord.8 lacks $key="
         done
 }
