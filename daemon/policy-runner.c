@@ -146,6 +146,9 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents) {
                         break;
                 if (policy_plan_next(rp->plan, &ev) <= 0)
                         break;
+                /* Lateness (actual minus planned) is what bench/policy-lateness.sh reads. */
+                log_debug("Policy %s: injection %" PRIu64 " planned at +%" PRIu64 " us, %" PRIu64 " us late.",
+                          rp->policy->name, ev.injection, ev.offset_usec, now_offset - ev.offset_usec);
                 fire(rp, &ev);
         }
         schedule_next(rp);

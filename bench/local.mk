@@ -1,0 +1,15 @@
+# bench/: `make bench`, the benchmark in the arm64 environment of tests/e2e (figures and ratios, never pass or fail), included from Makefile.am.
+#
+# BENCH_RUNS samples per latency series, BENCH_WIDE_ROUNDS rounds of
+# injections over the 64 vcpus; e.g. make bench BENCH_RUNS=20 for a quick look.
+
+BENCH_RUNS = 100
+BENCH_WIDE_ROUNDS = 4
+
+EXTRA_DIST += bench/run-bench bench/bench.guest bench/repeat.c bench/fetch-busctl
+
+bench:
+	abs_top_builddir='$(abs_top_builddir)' BENCH_RUNS='$(BENCH_RUNS)' BENCH_WIDE_ROUNDS='$(BENCH_WIDE_ROUNDS)' \
+		$(SHELL) $(top_srcdir)/bench/run-bench
+
+.PHONY: bench

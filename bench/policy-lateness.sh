@@ -1,0 +1,100 @@
+#!/bin/bash
+# Benchmark (issue 5): scheduling lateness (actual minus planned) over EVENTS
+# policy injections at 1 kHz, next to cyclictest in the same run, and serrord's
+# CPU time per scheduled event with the events spread over VMS x VCPUS vcpus.
+# Prints figures and ratios; asserts nothing.
+# Usage: bench/policy-lateness.sh [EVENTS] [VMS] [VCPUS_PER_VM]   (from the build tree)
+set -eu
+
+events=${1:-10000}
+vms=${2:-100}
+per_vm=${3:-10}
+top_builddir=${abs_top_builddir:-$PWD}
+top_srcdir=${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+client="$top_builddir/tests/helpers/attach-client"
+serrord="$top_builddir/daemon/serrord"
+serrorctl="$top_builddir/cli/serrorctl"
+
+[ -w /dev/kvm ] || { echo "bench: /dev/kvm is not usable here" >&2; exit 77; }
+[ -x "$client" ] || { echo "bench: build the tests first" >&2; exit 77; }
+
+run=$(mktemp -d /tmp/serror-bench.XXXXXX)
+pids=()
+cleanup() {
+        for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+        [ -f "$run/serrord.pid" ] && kill "$(cat "$run/serrord.pid")" 2>/dev/null
+        [ -f "$run/dbus.pid" ] && kill "$(cat "$run/dbus.pid")" 2>/dev/null
+        sleep 0.3
+        rm -rf "$run"
+}
+trap cleanup EXIT
+
+sed -e "s|@SOCKET@|$run/bus|" -e "s|@POLICYDIR@|$top_srcdir/systemd|" "$top_srcdir/tests/bats/system-bus.conf.in" >"$run/bus.conf"
+dbus-daemon --config-file="$run/bus.conf" --nofork --nopidfile >/dev/null 2>&1 &
+echo $! >"$run/dbus.pid"
+export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$run/bus"
+while [ ! -S "$run/bus" ]; do sleep 0.05; done
+printf '[Attach]\nMaxConnections=%d\n[Policies]\nDirectory=%s/none\n' $((vms + 10)) "$run" >"$run/serrord.conf"
+"$serrord" --log-target=stderr --log-level=debug --config="$run/serrord.conf" --attach-socket="$run/attach.sock" \
+        2>"$run/serrord.log" &
+spid=$!
+echo $spid >"$run/serrord.pid"
+until "$serrorctl" status >/dev/null 2>&1; do sleep 0.05; done
+
+# The targets: real vcpu fds held by clients that read but never answer (the
+# per-vcpu bound keeps serrord's memory flat; answers would not change the timer path).
+for i in $(seq "$vms"); do
+        mkfifo "$run/in.$i"
+        "$client" "$run/attach.sock" attach "bench-$i" "$per_vm" <"$run/in.$i" >/dev/null 2>&1 &
+        pids+=($!)
+        exec {fd}>"$run/in.$i"
+done
+want=$((vms * per_vm))
+until [ "$("$serrorctl" status --json | jq .attached_vcpus)" -eq "$want" ]; do sleep 0.1; done
+
+cat >"$run/policy.json" <<JSON
+{ "name": "bench-1khz", "targets": { "globs": ["bench-*"], "vcpus": "all" }, "error": "ce",
+  "schedule": { "type": "interval", "period": "1ms" }, "max_injections": $events, "seed": 1 }
+JSON
+"$serrorctl" policy load "$run/policy.json" >/dev/null
+cpu() { awk '{ print $14 + $15 }' "/proc/$spid/stat"; }
+hz=$(getconf CLK_TCK)
+cpu_before=$(cpu)
+
+# cyclictest over the same span, on the same machine, at the same period.
+cyclic_out=$run/cyclictest.out
+if command -v cyclictest >/dev/null; then
+        span_s=$(( (events + 999) / 1000 + 1 ))
+        cyclictest -q -n -t1 -i 1000 -D "${span_s}s" -h 10000 >"$cyclic_out" 2>/dev/null &
+        cyclic_pid=$!
+fi
+"$serrorctl" policy start bench-1khz >/dev/null
+until [ "$("$serrorctl" policy list --json | jq -r '.[0].state')" = finished ]; do sleep 0.2; done
+cpu_after=$(cpu)
+[ -n "${cyclic_pid:-}" ] && wait "$cyclic_pid" || true
+
+grep -o 'Policy bench-1khz: injection [0-9]* planned at +[0-9]* us, [0-9]* us late' "$run/serrord.log" |
+        awk '{ print $(NF-1) }' | sort -n >"$run/late"
+n=$(wc -l <"$run/late")
+pct() { awk -v p="$1" -v n="$n" 'NR == int((n - 1) * p / 100) + 1 { print; exit }' "$run/late"; }
+p50=$(pct 50)
+p99=$(pct 99)
+max=$(tail -1 "$run/late")
+sent=$("$serrorctl" policy list --json | jq -r '.[0].sent')
+cpu_ms=$(( (cpu_after - cpu_before) * 1000 / hz ))
+
+echo "policy-lateness: $n events at 1 kHz over $want vcpus ($vms VMs x $per_vm), $sent sent"
+echo "  serrord lateness (actual - planned): median ${p50} us, p99 ${p99} us, max ${max} us"
+if [ -s "$cyclic_out" ]; then
+        # The histogram: "USEC COUNT" lines; p99 is where the running sum passes 99 %.
+        read -r c50 c99 cmax < <(awk '/^[0-9]/ { h[$1] = $2; total += $2 } /Max Latencies/ { max = $NF }
+                END { s = 0; for (u = 0; u < 10000; u++) { s += h[u]; if (!a && s >= total * 0.5) a = u; if (!b && s >= total * 0.99) b = u }
+                      print a, b, max + 0 }' "$cyclic_out")
+        echo "  cyclictest (same run, 1 ms period): median ${c50} us, p99 ${c99} us, max ${cmax} us"
+        if [ "$c99" -gt 0 ]; then
+                echo "  ratio serrord p99 / cyclictest p99: $(awk "BEGIN { printf \"%.2f\", $p99 / $c99 }") (target <= 2)"
+        fi
+else
+        echo "  cyclictest: not installed (apt-get install rt-tests), no comparison"
+fi
+echo "  serrord CPU time: ${cpu_ms} ms for $n events = $(awk "BEGIN { printf \"%.1f\", $cpu_ms * 1000 / $n }") us per scheduled event"
