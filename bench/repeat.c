@@ -25,8 +25,8 @@ static void usage(FILE *f) {
                    "  E2E:BENCH TAG RUN USEC STATUS [FIRST-LINE]\n"
                    "USEC is the wall-clock time from fork to exit (CLOCK_MONOTONIC), STATUS the\n"
                    "exit status (128+N for signal N), FIRST-LINE the first line COMMAND wrote to\n"
-                   "stdout (left out with -q). An argument \"{}\" is replaced by RUN modulo MOD\n"
-                   "(with -m MOD; RUN counts from 0).\n");
+                   "stdout (left out with -q). Every \"{}\" in an argument is replaced by RUN, or\n"
+                   "RUN modulo MOD with -m MOD (RUN counts from 0).\n");
 }
 
 static uint64_t now_usec(void) {
@@ -34,6 +34,28 @@ static uint64_t now_usec(void) {
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+/* A copy of arg with every "{}" replaced by number. */
+static char *substitute(const char *arg, const char *number) {
+        size_t len = strlen(arg), nlen = strlen(number), n = 0;
+        const char *p;
+        char *out, *q;
+
+        for (p = arg; (p = strstr(p, "{}")); p += 2)
+                n++;
+        out = malloc(len + n * nlen + 1);
+        if (!out)
+                return NULL;
+        for (p = arg, q = out; *p;)
+                if (p[0] == '{' && p[1] == '}') {
+                        memcpy(q, number, nlen);
+                        q += nlen;
+                        p += 2;
+                } else
+                        *q++ = *p++;
+        *q = '\0';
+        return out;
 }
 
 static int parse_count(const char *s, unsigned long *ret) {
@@ -154,8 +176,14 @@ int main(int argc, char **argv) {
                 int status, r;
 
                 snprintf(number, sizeof number, "%lu", mod ? run % mod : run);
-                for (int i = 0; i < n_cmd; i++)
-                        cmd[i] = strcmp(argv[optind + i], "{}") == 0 ? number : argv[optind + i];
+                for (int i = 0; i < n_cmd; i++) {
+                        free(cmd[i]);
+                        cmd[i] = substitute(argv[optind + i], number);
+                        if (!cmd[i]) {
+                                fprintf(stderr, "serror-bench-repeat: out of memory\n");
+                                return 1;
+                        }
+                }
                 r = run_once(cmd, keep_output, first, sizeof first, &usec, &status);
                 if (r < 0) {
                         fprintf(stderr, "serror-bench-repeat: run %lu: %s\n", run, strerror(-r));
@@ -164,6 +192,8 @@ int main(int argc, char **argv) {
                 printf("E2E:BENCH %s %lu %" PRIu64 " %d%s%s\n", tag, run, usec, status, first[0] ? " " : "", first);
                 fflush(stdout);
         }
+        for (int i = 0; i < n_cmd; i++)
+                free(cmd[i]);
         free(cmd);
         return 0;
 }

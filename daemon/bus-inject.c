@@ -55,7 +55,6 @@ void bus_inject_emit_done(Manager *m, const InjectionRecord *r) {
         if (sd_bus_message_new_signal(m->bus, &s, SERROR_BUS_PATH, SERROR_BUS_MANAGER_INTERFACE, "InjectionDone") < 0 ||
             append_record(s, r) < 0 || sd_bus_send(m->bus, s, NULL) < 0)
                 log_debug("Failed to emit InjectionDone for %" PRIu64 ".", r->id);
-        (void) sd_bus_emit_properties_changed(m->bus, SERROR_BUS_PATH, SERROR_BUS_MANAGER_INTERFACE, "Counters", NULL);
 }
 
 /* One Inject call: the waiting caller (if any) and the outcomes so far. */
@@ -191,7 +190,7 @@ int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_err
         if (r < 0)
                 return r;
         for (unsigned k = 0; k < n_vcpus; k++)
-                if (injection_count_for_vcpu(m, vm, vcpus[k]) >= 16)
+                if (injection_count_for_vcpu(vm, vcpus[k]) >= 16)
                         return sd_bus_error_setf(error, SERROR_BUS_ERROR_BUSY,
                                                  "vcpu %" PRIu32 " of %s already has 16 injections in flight.",
                                                  vcpus[k], vm->name);

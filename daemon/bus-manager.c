@@ -104,7 +104,8 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("KvmCapabilities", "a{si}", property_get_kvm_capabilities, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("AttachedVMs", "u", NULL, offsetof(Manager, n_vms), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("AttachedVcpus", "u", NULL, offsetof(Manager, n_vcpus), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Counters", "a{st}", property_get_counters, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        /* Read on demand: a change signal per injection would cost more than the injection. */
+        SD_BUS_PROPERTY("Counters", "a{st}", property_get_counters, 0, 0),
 
         /* The VM registry (bus-vm.c). */
         SD_BUS_METHOD_WITH_NAMES("ListVMs", "", , "a(ssuusta{ss}a(uuit))", SD_BUS_PARAM(vms), bus_vm_method_list,

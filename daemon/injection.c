@@ -96,16 +96,30 @@ static void injection_log(const InjectionRecord *r) {
                    fields);
 }
 
+static void injection_unlink(Injection *i) {
+        VM *vm = i->vm;
+        Vcpu *v;
+
+        if (!vm)
+                return;
+        if (i->prev)
+                i->prev->next = i->next;
+        else
+                vm->injections = i->next;
+        if (i->next)
+                i->next->prev = i->prev;
+        i->next = i->prev = NULL;
+        v = vm_find_vcpu(vm, i->record.vcpu);
+        if (v && v->n_inflight > 0)
+                v->n_inflight--;
+        i->vm = NULL;
+}
+
 static void injection_finish(Injection *i) {
         Manager *m = i->manager;
 
         ev_timer_stop(m->loop, &i->deadline);
-        if (i->prev)
-                i->prev->next = i->next;
-        else
-                m->injections = i->next;
-        if (i->next)
-                i->next->prev = i->prev;
+        injection_unlink(i);
 
         i->record.latency_usec = now_usec(CLOCK_MONOTONIC) - i->start_monotonic_usec;
         if (i->record.outcome != SERROR_OUTCOME_FAILED)
@@ -132,12 +146,10 @@ static void on_deadline(struct ev_loop *loop, ev_timer *w, int revents) {
         injection_fail(i, ETIMEDOUT, "the agent did not answer by the deadline");
 }
 
-unsigned injection_count_for_vcpu(Manager *m, const VM *vm, uint32_t vcpu) {
-        unsigned n = 0;
+unsigned injection_count_for_vcpu(VM *vm, uint32_t vcpu) {
+        Vcpu *v = vm_find_vcpu(vm, vcpu);
 
-        for (Injection *i = m->injections; i; i = i->next)
-                n += i->vm == vm && i->record.vcpu == vcpu;
-        return n;
+        return v ? v->n_inflight : 0;
 }
 
 int injection_start(Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p, injection_done_fn done,
@@ -153,7 +165,7 @@ int injection_start(Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p,
         v = vm_find_vcpu(vm, vcpu);
         if (!v)
                 return -ENOENT;
-        if (injection_count_for_vcpu(m, vm, vcpu) >= INJECTION_PER_VCPU_MAX)
+        if (v->n_inflight >= INJECTION_PER_VCPU_MAX)
                 return -EBUSY;
         verdict = guards_check(&m->guards, p->syndrome, v->last_injection_usec, now);
         if (verdict != GUARD_PASS) {
@@ -207,10 +219,11 @@ int injection_start(Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p,
         v->last_injection_usec = now;
         ev_timer_init(&i->deadline, on_deadline, (double) (p->timeout_usec + INJECTION_GRACE_USEC) / 1e6, 0.);
         ev_timer_start(m->loop, &i->deadline);
-        i->next = m->injections;
-        if (m->injections)
-                m->injections->prev = i;
-        m->injections = i;
+        i->next = vm->injections;
+        if (vm->injections)
+                vm->injections->prev = i;
+        vm->injections = i;
+        v->n_inflight++;
         log_debug("Injection %" PRIu64 " sent: %s into %s vcpu %" PRIu32 ", %s, timeout %" PRIu64 " us.", i->record.id,
                   i->record.syndrome, vm->name, vcpu, serror_mode_to_string(p->mode), p->timeout_usec);
         if (ret)
@@ -221,8 +234,8 @@ int injection_start(Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p,
 int injection_handle_answer(Manager *m, VM *vm, const attach_msg *msg) {
         Injection *i;
 
-        for (i = m->injections; i; i = i->next)
-                if (i->vm == vm && i->record.id == msg->request_id)
+        for (i = vm->injections; i; i = i->next)
+                if (i->record.id == msg->request_id)
                         break;
         if (!i) {
                 /* Late (after the deadline) or bogus: the outcome is already recorded. */
@@ -252,19 +265,12 @@ int injection_handle_answer(Manager *m, VM *vm, const attach_msg *msg) {
 }
 
 void injection_fail_all_for_vm(Manager *m, VM *vm) {
-        Injection *i = m->injections;
-
-        while (i) {
-                Injection *next = i->next;
-                if (i->vm == vm) {
-                        i->vm = NULL;
-                        injection_fail(i, ECONNRESET, "the VM detached before the agent answered");
-                }
-                i = next;
-        }
+        while (vm->injections)
+                injection_fail(vm->injections, ECONNRESET, "the VM detached before the agent answered");
 }
 
 void injection_fail_all(Manager *m) {
-        while (m->injections)
-                injection_fail(m->injections, ESHUTDOWN, "serrord is stopping");
+        for (VM *vm = m->vms; vm; vm = vm->next)
+                while (vm->injections)
+                        injection_fail(vm->injections, ESHUTDOWN, "serrord is stopping");
 }

@@ -49,7 +49,7 @@ struct Injection {
         ev_timer deadline; /* timeout plus a grace period for the agent's answer */
         injection_done_fn done;
         void *userdata;
-        struct Injection *next, *prev; /* Manager's in-flight list */
+        struct Injection *next, *prev; /* the VM's in-flight list */
 };
 
 typedef struct InjectionParams {
@@ -73,7 +73,7 @@ int injection_handle_answer(Manager *m, VM *vm, const attach_msg *msg);
 /* The VM is going away: every injection still open for it fails with ECONNRESET. */
 void injection_fail_all_for_vm(Manager *m, VM *vm);
 /* How many are in flight for one vcpu (the per-vcpu bound). */
-unsigned injection_count_for_vcpu(Manager *m, const VM *vm, uint32_t vcpu);
+unsigned injection_count_for_vcpu(VM *vm, uint32_t vcpu);
 /* serrord is stopping: fail every injection with ESHUTDOWN. */
 void injection_fail_all(Manager *m);
 

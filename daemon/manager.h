@@ -40,7 +40,6 @@ typedef struct Manager {
         AttachServer *attach;
         AccessList control_access; /* who may call mutating methods */
         VM *vms;
-        Injection *injections; /* in flight */
         uint64_t next_injection_id;
         History history;
         Guards guards;

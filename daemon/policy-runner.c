@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -136,10 +137,12 @@ static void fire(RunningPolicy *rp, const PlannedEvent *ev) {
         rp->n_sent++;
 }
 
-static void on_timer(struct ev_loop *loop, ev_timer *w, int revents) {
-        RunningPolicy *rp = container_of(w, RunningPolicy, timer);
-        uint64_t now_offset = now_usec(CLOCK_MONOTONIC) - rp->start_monotonic_usec, offset;
+static void on_timer(struct ev_loop *loop, ev_io *w, int revents) {
+        RunningPolicy *rp = container_of(w, RunningPolicy, timer_io);
+        uint64_t now_offset = now_usec(CLOCK_MONOTONIC) - rp->start_monotonic_usec, offset, expirations;
         PlannedEvent ev;
+
+        (void) !read(rp->timer_fd, &expirations, sizeof(expirations));
 
         for (int n = 0; n < POLICY_BURST_PER_WAKEUP; n++) {
                 if (policy_plan_peek(rp->plan, &offset) <= 0 || offset > now_offset)
@@ -154,12 +157,21 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents) {
         schedule_next(rp);
 }
 
+static void timer_disarm(RunningPolicy *rp) {
+        struct itimerspec off = {};
+
+        ev_io_stop(rp->manager->loop, &rp->timer_io);
+        if (rp->timer_fd >= 0)
+                (void) timerfd_settime(rp->timer_fd, 0, &off, NULL);
+}
+
 static void schedule_next(RunningPolicy *rp) {
         struct ev_loop *loop = rp->manager->loop;
-        uint64_t offset, now, due;
+        struct itimerspec when = {};
+        uint64_t offset, due;
 
-        ev_timer_stop(loop, &rp->timer);
         if (policy_plan_peek(rp->plan, &offset) <= 0) {
+                timer_disarm(rp);
                 log_info("Policy %s finished: %" PRIu64 " injections sent, %" PRIu64 " refused by guards, %" PRIu64
                          " events without a target.",
                          rp->policy->name, rp->n_sent, rp->n_refused, rp->n_no_target);
@@ -167,11 +179,19 @@ static void schedule_next(RunningPolicy *rp) {
                 bus_policy_emit_changed(rp->manager, rp);
                 return;
         }
-        /* One timer at the next event: an idle policy costs no wake-ups. */
-        now = now_usec(CLOCK_MONOTONIC);
+        /* One absolute timer at the next event: an idle policy costs no
+         * wake-ups. A zero it_value would disarm it, hence the 1 ns floor. */
         due = rp->start_monotonic_usec + offset;
-        ev_timer_set(&rp->timer, due > now ? (double) (due - now) / 1e6 : 0., 0.);
-        ev_timer_start(loop, &rp->timer);
+        when.it_value.tv_sec = (time_t) (due / 1000000u);
+        when.it_value.tv_nsec = (long) (due % 1000000u) * 1000;
+        if (when.it_value.tv_sec == 0 && when.it_value.tv_nsec == 0)
+                when.it_value.tv_nsec = 1;
+        if (timerfd_settime(rp->timer_fd, TFD_TIMER_ABSTIME, &when, NULL) < 0) {
+                log_error_errno(errno, "Policy %s: failed to arm its timer: %m", rp->policy->name);
+                return;
+        }
+        if (!ev_is_active(&rp->timer_io))
+                ev_io_start(loop, &rp->timer_io);
 }
 
 int running_policy_start(RunningPolicy *rp) {
@@ -198,7 +218,7 @@ int running_policy_start(RunningPolicy *rp) {
 }
 
 void running_policy_stop(RunningPolicy *rp, RunState state) {
-        ev_timer_stop(rp->manager->loop, &rp->timer);
+        timer_disarm(rp);
         rp->plan = policy_plan_free(rp->plan);
         if (rp->state == RUN_RUNNING) {
                 rp->state = state;
@@ -242,6 +262,7 @@ int running_policy_load(Manager *m, const char *text, size_t size, const char *s
                 return -ENOMEM;
         }
         rp->manager = m;
+        rp->timer_fd = -EBADF;
         rp->id = ++m->next_policy_id;
         rp->policy = p;
         rp->text = strndup(text, size);
@@ -259,7 +280,13 @@ int running_policy_load(Manager *m, const char *text, size_t size, const char *s
                         rp->seed = now_usec(CLOCK_REALTIME) ^ ((uint64_t) getpid() << 32);
                 rp->seed_generated = true;
         }
-        ev_timer_init(&rp->timer, on_timer, 0., 0.);
+        rp->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        if (rp->timer_fd < 0) {
+                r = negative_errno();
+                running_policy_free(rp);
+                return r;
+        }
+        ev_io_init(&rp->timer_io, on_timer, rp->timer_fd, EV_READ);
         rp->next = m->policies;
         if (m->policies)
                 m->policies->prev = rp;
@@ -276,7 +303,8 @@ RunningPolicy *running_policy_free(RunningPolicy *rp) {
         if (!rp)
                 return NULL;
         m = rp->manager;
-        ev_timer_stop(m->loop, &rp->timer);
+        ev_io_stop(m->loop, &rp->timer_io);
+        safe_close(rp->timer_fd);
         policy_plan_free(rp->plan);
         if (rp->prev)
                 rp->prev->next = rp->next;

@@ -33,7 +33,10 @@ typedef struct RunningPolicy {
         PolicyPlan *plan;
         uint64_t start_realtime_usec;
         uint64_t start_monotonic_usec;
-        ev_timer timer;
+        /* A timerfd, not an ev_timer: libev's epoll backend waits in whole
+         * milliseconds, too coarse for a 1 kHz schedule. */
+        int timer_fd;
+        ev_io timer_io;
 
         uint64_t n_sent;
         uint64_t n_refused; /* by a guard or a full vcpu */

@@ -10,6 +10,7 @@
 
 typedef struct Manager Manager;
 typedef struct Connection Connection;
+typedef struct Injection Injection;
 
 typedef struct Vcpu {
         uint32_t index;
@@ -18,6 +19,7 @@ typedef struct Vcpu {
         int fd;               /* owned: the copy SCM_RIGHTS gave serrord */
         uint64_t attach_usec; /* CLOCK_REALTIME */
         uint64_t last_injection_usec; /* CLOCK_MONOTONIC, for [Guards] MinGap= */
+        unsigned n_inflight;          /* injections sent and not answered */
 } Vcpu;
 
 typedef struct VM {
@@ -35,6 +37,7 @@ typedef struct VM {
         uint32_t capabilities;
         uint64_t attach_usec;
 
+        Injection *injections; /* in flight, newest first */
         Vcpu *vcpus; /* sorted by index */
         unsigned n_vcpus;
         unsigned n_allocated;
