@@ -93,8 +93,12 @@ static void write_stderr(int level, const char *message) {
         /* One write per line, so concurrent writers (tests) never interleave halves. */
         char buf[2048];
         int n = snprintf(buf, sizeof(buf), "serrord: %s\n", message);
-        if (n > (int) sizeof(buf) - 1)
-                n = (int) sizeof(buf) - 1, buf[n - 1] = '\n';
+
+        if (n >= (int) sizeof(buf)) {
+                /* Cut, but still one whole line. */
+                n = (int) sizeof(buf) - 1;
+                buf[n - 1] = '\n';
+        }
         (void) !write(STDERR_FILENO, buf, (size_t) n);
 }
 
