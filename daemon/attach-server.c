@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The attach socket: listening (own or socket-activated), accepting, and pausing on fd exhaustion. */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,10 @@ static int take_activated_socket(AttachServer *s) {
                 return n;
         for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n; fd++)
                 if (sd_is_socket_unix(fd, SOCK_SEQPACKET, 1, NULL, 0) > 0) {
+                        /* systemd passes it blocking; on_accept drains until EAGAIN. */
+                        int flags = fcntl(fd, F_GETFL);
+                        if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+                                return log_error_errno(errno, "Failed to make the attach socket non-blocking: %m");
                         s->listen_fd = fd;
                         s->socket_activated = true;
                         return 1;

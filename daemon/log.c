@@ -8,6 +8,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+/* serrord passes CODE_FUNC itself: without this sd_journal_send() adds its
+ * own CODE_FILE/CODE_LINE/CODE_FUNC, which name log_internal(). */
+#define SD_JOURNAL_SUPPRESS_LOCATION 1
 #include <systemd/sd-journal.h>
 
 #include "log.h"
