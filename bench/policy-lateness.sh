@@ -18,7 +18,8 @@ serrorctl="$top_builddir/cli/serrorctl"
 [ -w /dev/kvm ] || { echo "bench: /dev/kvm is not usable here" >&2; exit 77; }
 [ -x "$client" ] || { echo "bench: build the tests first" >&2; exit 77; }
 
-run=$(mktemp -d /tmp/serror-bench.XXXXXX)
+# On tmpfs: serrord logs every event here, and a disk write can stall it.
+run=$(mktemp -d /dev/shm/serror-bench.XXXXXX 2>/dev/null || mktemp -d /tmp/serror-bench.XXXXXX)
 pids=()
 cleanup() {
         for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
