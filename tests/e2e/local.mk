@@ -1,10 +1,16 @@
 # tests/e2e: the arm64 tier, arm64 KVM under QEMU (DOMAIN.md section 6), included from Makefile.am.
 #
-# Each test skips (77) when the tools are missing: tests/e2e/setup-host
-# installs them. Downloads and generated files go to $(E2E_BUILD), default
-# tests/e2e/build in the build tree; `make clean-e2e` removes it.
+# Each test skips when the tools are missing: tests/e2e/setup-host installs
+# them. Downloads and generated files go to $(E2E_BUILD), default
+# tests/e2e/build in the build tree: the guest packages (cache/), the arm64
+# cross-build of the whole project (cross/, reused while the sources are
+# unchanged) and each test's work folder; `make clean-e2e` removes it.
+#
+# tests/e2e/arm64-tier has no file extension on purpose: Automake then runs
+# it with LOG_DRIVER, the TAP driver, and reports each of its scenarios.
+# vmm-selftest.sh uses the plain driver (TEST_EXTENSIONS has .sh).
 
-e2e_tests = tests/e2e/vmm-selftest.sh
+e2e_tests = tests/e2e/vmm-selftest.sh tests/e2e/arm64-tier
 
 TESTS += $(e2e_tests)
 EXTRA_DIST += $(e2e_tests) \
@@ -13,12 +19,20 @@ EXTRA_DIST += $(e2e_tests) \
 	tests/e2e/fetch-guest \
 	tests/e2e/mkinitramfs \
 	tests/e2e/run-guest \
-	tests/e2e/vmm-selftest.guest
+	tests/e2e/vmm-selftest.guest \
+	tests/e2e/cross-build \
+	tests/e2e/mkserror-initramfs \
+	tests/e2e/guest-lib.sh \
+	tests/e2e/arm64-tier.guest \
+	tests/e2e/demo.guest
 
-check-e2e:
+check-arm64:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(e2e_tests)'
+
+# The tier's older name.
+check-e2e: check-arm64
 
 clean-e2e:
 	-rm -rf $(abs_top_builddir)/tests/e2e/build
 
-.PHONY: check-e2e clean-e2e
+.PHONY: check-arm64 check-e2e clean-e2e

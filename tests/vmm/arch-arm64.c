@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "vmm.h"
 
@@ -133,19 +134,32 @@ int arch_handle_exit(struct vcpu *v) {
         }
 }
 
+static uint64_t clock_ns(clockid_t clock) {
+        struct timespec ts;
+
+        clock_gettime(clock, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
 /*
  * The self-test of the injection path, on the vcpu's own thread between two
  * KVM_RUNs (DOMAIN.md section 5): read the pending state, make an SError with
  * the given ISS pending, read it back. It deliberately applies no
  * multiple-SError rule (section 3) and passes the ISS through unchecked, so
- * tests can see exactly what the kernel does, EINVAL included.
+ * tests can see exactly what the kernel does, EINVAL included. The event
+ * carries how long each ioctl took and the thread's CPU time for all three:
+ * the floor that make bench compares libserror-agent and serrord against.
  */
 void arch_self_inject(struct vcpu *v, uint64_t iss) {
         struct kvm_vcpu_events before, set, after;
+        uint64_t cpu0, t0, t1, t2, t3, cpu1;
         int r;
 
         memset(&before, 0, sizeof before);
+        cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+        t0 = clock_ns(CLOCK_MONOTONIC);
         r = vmm_ioctl(v->fd, KVM_GET_VCPU_EVENTS, &before);
+        t1 = clock_ns(CLOCK_MONOTONIC);
         if (r < 0) {
                 emit("{\"event\":\"self-inject\",\"vcpu\":%u,\"iss\":\"0x%" PRIx64 "\",\"result\":\"%s\","
                      "\"failed\":\"KVM_GET_VCPU_EVENTS\"}", v->index, iss, errno_name(r));
@@ -157,6 +171,7 @@ void arch_self_inject(struct vcpu *v, uint64_t iss) {
         set.exception.serror_has_esr = 1;
         set.exception.serror_esr = iss;
         r = vmm_ioctl(v->fd, KVM_SET_VCPU_EVENTS, &set);
+        t2 = clock_ns(CLOCK_MONOTONIC);
         if (r < 0) {
                 emit("{\"event\":\"self-inject\",\"vcpu\":%u,\"iss\":\"0x%" PRIx64 "\",\"pending_before\":%u,"
                      "\"esr_before\":\"0x%" PRIx64 "\",\"result\":\"%s\",\"failed\":\"KVM_SET_VCPU_EVENTS\"}",
@@ -167,6 +182,8 @@ void arch_self_inject(struct vcpu *v, uint64_t iss) {
 
         memset(&after, 0, sizeof after);
         r = vmm_ioctl(v->fd, KVM_GET_VCPU_EVENTS, &after);
+        t3 = clock_ns(CLOCK_MONOTONIC);
+        cpu1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
         if (r < 0) {
                 emit("{\"event\":\"self-inject\",\"vcpu\":%u,\"iss\":\"0x%" PRIx64 "\",\"pending_before\":%u,"
                      "\"esr_before\":\"0x%" PRIx64 "\",\"result\":\"%s\",\"failed\":\"KVM_GET_VCPU_EVENTS\"}",
@@ -177,7 +194,9 @@ void arch_self_inject(struct vcpu *v, uint64_t iss) {
 
         /* Since Linux 6.17 an unmasked guest may already have taken it: pending_after 0. */
         emit("{\"event\":\"self-inject\",\"vcpu\":%u,\"iss\":\"0x%" PRIx64 "\",\"pending_before\":%u,"
-             "\"esr_before\":\"0x%" PRIx64 "\",\"result\":\"ok\",\"pending_after\":%u,\"esr_after\":\"0x%" PRIx64 "\"}",
+             "\"esr_before\":\"0x%" PRIx64 "\",\"result\":\"ok\",\"pending_after\":%u,\"esr_after\":\"0x%" PRIx64 "\","
+             "\"get_ns\":%" PRIu64 ",\"set_ns\":%" PRIu64 ",\"readback_ns\":%" PRIu64 ",\"cpu_ns\":%" PRIu64 "}",
              v->index, iss, before.exception.serror_pending, (uint64_t) before.exception.serror_esr,
-             after.exception.serror_pending, (uint64_t) after.exception.serror_esr);
+             after.exception.serror_pending, (uint64_t) after.exception.serror_esr,
+             t1 - t0, t2 - t1, t3 - t2, cpu1 - cpu0);
 }
