@@ -222,6 +222,11 @@ inject() {
 
 # history_wait VM ID TAG: waits until request ID of VM has its outcome and
 # reports that record as VAL TAG.
+policy_finished() {
+        # The guest has no jq: NAME STATE SEED SENT ... columns.
+        [ "$(serrorctl policy list --no-legend 2>/dev/null | awk -v n="$1" '$1 == n { print $2 }')" = finished ]
+}
+
 history_has() {
         serrorctl history --json --vm="$1" 2>/dev/null | grep -q "{\"id\":$2,"
 }
