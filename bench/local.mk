@@ -4,12 +4,15 @@
 # injections over the 64 vcpus; e.g. make bench BENCH_RUNS=20 for a quick look.
 
 BENCH_RUNS = 100
-BENCH_WIDE_ROUNDS = 4
+BENCH_WIDE_ROUNDS = 2
 
 EXTRA_DIST += bench/run-bench bench/bench.guest bench/repeat.c bench/fetch-busctl
 
-bench:
+bench: all
+	$(MAKE) $(AM_MAKEFLAGS) $(check_PROGRAMS)
 	abs_top_builddir='$(abs_top_builddir)' BENCH_RUNS='$(BENCH_RUNS)' BENCH_WIDE_ROUNDS='$(BENCH_WIDE_ROUNDS)' \
 		$(SHELL) $(top_srcdir)/bench/run-bench
+	abs_top_builddir='$(abs_top_builddir)' abs_top_srcdir='$(abs_top_srcdir)' bash $(top_srcdir)/bench/attach-scale.sh
+	abs_top_builddir='$(abs_top_builddir)' abs_top_srcdir='$(abs_top_srcdir)' bash $(top_srcdir)/bench/policy-lateness.sh
 
 .PHONY: bench

@@ -9,49 +9,13 @@ set -eu
 events=${1:-10000}
 vms=${2:-100}
 per_vm=${3:-10}
-top_builddir=${abs_top_builddir:-$PWD}
-top_srcdir=${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-client="$top_builddir/tests/helpers/attach-client"
-serrord="$top_builddir/daemon/serrord"
-serrorctl="$top_builddir/cli/serrorctl"
-
-[ -w /dev/kvm ] || { echo "bench: /dev/kvm is not usable here" >&2; exit 77; }
-[ -x "$client" ] || { echo "bench: build the tests first" >&2; exit 77; }
-
-# On tmpfs: serrord logs every event here, and a disk write can stall it.
-run=$(mktemp -d /dev/shm/serror-bench.XXXXXX 2>/dev/null || mktemp -d /tmp/serror-bench.XXXXXX)
-pids=()
-cleanup() {
-        for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-        [ -f "$run/serrord.pid" ] && kill "$(cat "$run/serrord.pid")" 2>/dev/null
-        [ -f "$run/dbus.pid" ] && kill "$(cat "$run/dbus.pid")" 2>/dev/null
-        sleep 0.3
-        rm -rf "$run"
-}
-trap cleanup EXIT
-
-sed -e "s|@SOCKET@|$run/bus|" -e "s|@POLICYDIR@|$top_srcdir/systemd|" "$top_srcdir/tests/bats/system-bus.conf.in" >"$run/bus.conf"
-dbus-daemon --config-file="$run/bus.conf" --nofork --nopidfile >/dev/null 2>&1 &
-echo $! >"$run/dbus.pid"
-export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$run/bus"
-while [ ! -S "$run/bus" ]; do sleep 0.05; done
-printf '[Attach]\nMaxConnections=%d\n[Policies]\nDirectory=%s/none\n' $((vms + 10)) "$run" >"$run/serrord.conf"
-"$serrord" --log-target=stderr --log-level=debug --config="$run/serrord.conf" --attach-socket="$run/attach.sock" \
-        2>"$run/serrord.log" &
-spid=$!
-echo $spid >"$run/serrord.pid"
-until "$serrorctl" status >/dev/null 2>&1; do sleep 0.05; done
+. "$(dirname "$0")/lib.sh"
+bench_start_serrord debug "[Attach]\\nMaxConnections=$((vms + 10))\\n[Policies]\\nDirectory=$run/none\\n"
 
 # The targets: real vcpu fds held by clients that read but never answer (the
 # per-vcpu bound keeps serrord's memory flat; answers would not change the timer path).
-for i in $(seq "$vms"); do
-        mkfifo "$run/in.$i"
-        "$client" "$run/attach.sock" attach "bench-$i" "$per_vm" <"$run/in.$i" >/dev/null 2>&1 &
-        pids+=($!)
-        exec {fd}>"$run/in.$i"
-done
+bench_attach_vms "$vms" "$per_vm"
 want=$((vms * per_vm))
-until [ "$("$serrorctl" status --json | jq .attached_vcpus)" -eq "$want" ]; do sleep 0.1; done
 
 cat >"$run/policy.json" <<JSON
 { "name": "bench-1khz", "targets": { "globs": ["bench-*"], "vcpus": "all" }, "error": "ce",

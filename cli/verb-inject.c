@@ -169,6 +169,10 @@ static void print_outcome(const Record *r) {
                                 printf(" (AET %s, %s)", serror_aet_to_string(s.aet), serror_aet_describe(s.aet));
                         printf("\n");
                 }
+        } else if (r->before.valid && r->before.pending && r->before.has_esr && !r->written) {
+                /* Coalesced or skipped: what the guest will read is what was already pending. */
+                printf("  the guest will read ESR 0x%08" PRIx32 " (the SError already pending, kept)\n",
+                       esr_of_iss((uint32_t) (r->before.esr & SERROR_ISS_MASK)));
         } else if (r->after.valid && !r->after.pending && strcmp(r->outcome, "failed") != 0 &&
                    strcmp(r->outcome, "dry-run") != 0 && r->has_esr)
                 /* Since Linux 6.17 KVM delivers at once when the guest has SErrors unmasked. */

@@ -9,6 +9,7 @@
 #   ERROR <text>             the scenario could not go on as planned
 #   LOG <file> <line>        logs, printed at the end for diagnosis
 # Tags and VM names carry no spaces.
+# shellcheck shell=dash
 
 ATTACH_SOCKET=/run/serrord/attach.sock
 # Under nested emulation a vcpu may take a while to come out of KVM_RUN.
@@ -33,7 +34,8 @@ now_ms() {
         echo $((${up%.*} * 1000 + 1${up#*.}0 - 1000))
 }
 
-# wait_until TENTHS COMMAND...: until COMMAND succeeds, up to TENTHS tenths of a second.
+# wait_until TENTHS COMMAND...: until COMMAND succeeds, up to TENTHS tenths of
+# a second. COMMAND runs each time; a $(...) in its arguments would not.
 wait_until() {
         local tries=$1
         shift
@@ -72,6 +74,10 @@ serrord_alive() {
 # serrord_fds: how many fds serrord holds now.
 serrord_fds() {
         ls "/proc/$SERRORD_PID/fd" | wc -l
+}
+
+serrord_fds_at_most() {
+        [ "$(serrord_fds)" -le "$1" ]
 }
 
 # serrord_cpu_ticks: serrord's utime + stime so far, in clock ticks (/proc/PID/stat
@@ -220,13 +226,14 @@ inject() {
         return 0
 }
 
-# history_wait VM ID TAG: waits until request ID of VM has its outcome and
-# reports that record as VAL TAG.
+# policy_finished NAME: serrorctl policy list shows NAME finished.
 policy_finished() {
         # The guest has no jq: NAME STATE SEED SENT ... columns.
         [ "$(serrorctl policy list --no-legend 2>/dev/null | awk -v n="$1" '$1 == n { print $2 }')" = finished ]
 }
 
+# history_wait VM ID TAG: waits until request ID of VM has its outcome and
+# reports that record as VAL TAG.
 history_has() {
         serrorctl history --json --vm="$1" 2>/dev/null | grep -q "{\"id\":$2,"
 }
