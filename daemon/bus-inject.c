@@ -189,11 +189,12 @@ int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_err
         r = parse_vcpus(vm, vcpu_spec, &vcpus, &n_vcpus, error);
         if (r < 0)
                 return r;
+        /* All or nothing: no vcpu of the request may be at its bound. */
         for (unsigned k = 0; k < n_vcpus; k++)
-                if (injection_count_for_vcpu(vm, vcpus[k]) >= 16)
+                if (injection_count_for_vcpu(vm, vcpus[k]) >= INJECTION_PER_VCPU_MAX)
                         return sd_bus_error_setf(error, SERROR_BUS_ERROR_BUSY,
-                                                 "vcpu %" PRIu32 " of %s already has 16 injections in flight.",
-                                                 vcpus[k], vm->name);
+                                                 "vcpu %" PRIu32 " of %s already has %u injections in flight.",
+                                                 vcpus[k], vm->name, INJECTION_PER_VCPU_MAX);
 
         b = calloc(1, sizeof(*b));
         if (!b)

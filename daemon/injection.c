@@ -15,8 +15,6 @@
 
 /* The agent answers by the deadline; this much more covers the trip back. */
 #define INJECTION_GRACE_USEC (2 * 1000000ull)
-/* A wedged vcpu holds at most this many requests; more are refused, not queued. */
-#define INJECTION_PER_VCPU_MAX 16u
 
 /* journalctl MESSAGE_ID=... finds every injection outcome. */
 #define SERROR_MESSAGE_ID_OUTCOME "6f1d2c9a4b7e4e0f9d3a5c8b2e1f7a64"

@@ -72,6 +72,9 @@ int injection_start(Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p,
 int injection_handle_answer(Manager *m, VM *vm, const attach_msg *msg);
 /* The VM is going away: every injection still open for it fails with ECONNRESET. */
 void injection_fail_all_for_vm(Manager *m, VM *vm);
+/* A wedged vcpu holds at most this many requests; more are refused, not queued. */
+#define INJECTION_PER_VCPU_MAX 16u
+
 /* How many are in flight for one vcpu (the per-vcpu bound). */
 unsigned injection_count_for_vcpu(VM *vm, uint32_t vcpu);
 /* serrord is stopping: fail every injection with ESHUTDOWN. */
