@@ -537,6 +537,23 @@ typedef struct KeySlice {
         size_t len;
 } KeySlice;
 
+/* After an element of an object or array: true when another follows (the
+ * comma is consumed), false at the closing bracket or when the text stops
+ * making sense (then the walk gives up). */
+static bool walk_next_element(Walker *w, const char *path, char close) {
+        skip_space(w);
+        if (w->pos < w->size && w->text[w->pos] == ',') {
+                w->pos++;
+                return true;
+        }
+        if (w->pos < w->size && w->text[w->pos] == close) {
+                w->pos++;
+                return false;
+        }
+        walker_give_up(w, path);
+        return false;
+}
+
 static void walk_object(Walker *w, const char *path, unsigned depth) {
         KeySlice keys[DUPLICATE_KEYS_MAX];
         size_t n_keys = 0;
@@ -590,17 +607,8 @@ static void walk_object(Walker *w, const char *path, unsigned depth) {
                 walk_value(w, child, depth + 1);
                 if (w->stop)
                         return;
-                skip_space(w);
-                if (w->pos < w->size && w->text[w->pos] == ',') {
-                        w->pos++;
-                        continue;
-                }
-                if (w->pos < w->size && w->text[w->pos] == '}') {
-                        w->pos++;
+                if (!walk_next_element(w, path, '}'))
                         return;
-                }
-                walker_give_up(w, path);
-                return;
         }
 }
 
@@ -620,17 +628,8 @@ static void walk_array(Walker *w, const char *path, unsigned depth) {
                 walk_value(w, child, depth + 1);
                 if (w->stop)
                         return;
-                skip_space(w);
-                if (w->pos < w->size && w->text[w->pos] == ',') {
-                        w->pos++;
-                        continue;
-                }
-                if (w->pos < w->size && w->text[w->pos] == ']') {
-                        w->pos++;
+                if (!walk_next_element(w, path, ']'))
                         return;
-                }
-                walker_give_up(w, path);
-                return;
         }
 }
 
