@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The Manager object on the bus: version, host, KVM capabilities, counters. */
+#include <assert.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "bus-errors.h"
 #include "bus-manager.h"
@@ -9,6 +13,7 @@
 #include "bus-policy.h"
 #include "bus-vm.h"
 #include "log.h"
+#include "macro.h"
 #include "manager.h"
 
 const sd_bus_error_map serror_bus_error_map[] = {
@@ -91,6 +96,13 @@ static int property_get_counters(sd_bus *bus, const char *path, const char *inte
         return sd_bus_message_close_container(reply);
 }
 
+static int property_get_subscribers(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        return sd_bus_message_append(reply, "u", m->subscribers ? sd_bus_track_count(m->subscribers) : 0u);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -104,6 +116,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("KvmCapabilities", "a{si}", property_get_kvm_capabilities, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("AttachedVMs", "u", NULL, offsetof(Manager, n_vms), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("AttachedVcpus", "u", NULL, offsetof(Manager, n_vcpus), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Subscribers", "u", property_get_subscribers, 0, 0),
         /* Read on demand: a change signal per injection would cost more than the injection. */
         SD_BUS_PROPERTY("Counters", "a{st}", property_get_counters, 0, 0),
 
@@ -123,6 +136,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                  bus_inject_method_inject, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("GetHistory", "s", SD_BUS_PARAM(vm), "a(" INJECTION_RECORD_SIGNATURE ")",
                                  SD_BUS_PARAM(records), bus_inject_method_get_history, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Subscribe", "", "", bus_inject_method_subscribe, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Unsubscribe", "", "", bus_inject_method_unsubscribe, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_NAMES("InjectionDone", "(" INJECTION_RECORD_SIGNATURE ")", SD_BUS_PARAM(record), 0),
 
         /* Policies (bus-policy.c). */
@@ -147,27 +162,92 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-int bus_check_control_access(Manager *m, sd_bus_message *message, sd_bus_error *error) {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        const gid_t *groups = NULL;
-        uid_t uid;
-        gid_t gid = (gid_t) -1;
-        int n_groups = 0, r;
+/* The sender's uid and groups as the bus daemon took them from its socket when it connected
+ * (SO_PEERCRED, SO_PEERGROUPS). The D-Bus specification has UnixGroupIDs hold the primary group
+ * as well as the supplementary ones. One round trip and nothing else: sd_bus_query_sender_creds()
+ * with SD_BUS_CREDS_AUGMENT also parses /proc/PID/status, which cost an Inject call four times
+ * what the round trip does. *ret_groups is NULL when the bus daemon does not report groups. */
+static int bus_get_sender_ids(sd_bus_message *message, uid_t *ret_uid, uint32_t **ret_groups, size_t *ret_n_groups) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ uint32_t *groups = NULL;
+        const char *sender = sd_bus_message_get_sender(message);
+        bool have_uid = false;
+        uint32_t uid = 0;
+        size_t n_groups = 0;
+        int r;
 
-        r = sd_bus_query_sender_creds(message,
-                                      SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID | SD_BUS_CREDS_SUPPLEMENTARY_GIDS |
-                                              SD_BUS_CREDS_AUGMENT,
-                                      &creds);
+        if (!sender)
+                return -ENXIO;
+        r = sd_bus_call_method(sd_bus_message_get_bus(message), "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                               "org.freedesktop.DBus", "GetConnectionCredentials", NULL, &reply, "s", sender);
         if (r < 0)
                 return r;
-        r = sd_bus_creds_get_euid(creds, &uid);
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
         if (r < 0)
                 return r;
-        (void) sd_bus_creds_get_egid(creds, &gid);
-        n_groups = sd_bus_creds_get_supplementary_gids(creds, &groups);
-        if (n_groups < 0)
-                n_groups = 0;
-        if (!access_list_allows(&m->control_access, uid, gid, groups, (size_t) n_groups))
+        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const char *key;
+
+                r = sd_bus_message_read(reply, "s", &key);
+                if (r < 0)
+                        return r;
+                if (streq(key, "UnixUserID")) {
+                        r = sd_bus_message_read(reply, "v", "u", &uid);
+                        if (r < 0)
+                                return r;
+                        have_uid = true;
+                } else if (streq(key, "UnixGroupIDs")) {
+                        const void *array;
+                        size_t size;
+
+                        r = sd_bus_message_enter_container(reply, 'v', "au");
+                        if (r < 0)
+                                return r;
+                        r = sd_bus_message_read_array(reply, 'u', &array, &size);
+                        if (r < 0)
+                                return r;
+                        r = sd_bus_message_exit_container(reply);
+                        if (r < 0)
+                                return r;
+                        free(groups);
+                        groups = NULL;
+                        n_groups = size / sizeof(uint32_t);
+                        if (n_groups > 0) {
+                                groups = malloc(n_groups * sizeof(uint32_t));
+                                if (!groups)
+                                        return -ENOMEM;
+                                memcpy(groups, array, n_groups * sizeof(uint32_t));
+                        }
+                } else {
+                        r = sd_bus_message_skip(reply, "v");
+                        if (r < 0)
+                                return r;
+                }
+                r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        if (!have_uid)
+                return -ENODATA;
+        *ret_uid = uid;
+        *ret_groups = TAKE_PTR(groups);
+        *ret_n_groups = n_groups;
+        return 0;
+}
+
+int bus_check_control_access(Manager *m, sd_bus_message *message, sd_bus_error *error) {
+        _cleanup_free_ uint32_t *groups = NULL;
+        size_t n_groups = 0;
+        uid_t uid;
+        int r;
+
+        static_assert(sizeof(gid_t) == sizeof(uint32_t), "D-Bus group ids are 32-bit");
+        r = bus_get_sender_ids(message, &uid, &groups, &n_groups);
+        if (r < 0)
+                return r;
+        if (!access_list_allows(&m->control_access, uid, (gid_t) -1, (const gid_t *) groups, n_groups))
                 return sd_bus_error_setf(error, SERROR_BUS_ERROR_ACCESS_DENIED,
                                          "uid %u may not call %s: root or a member of [Control] AllowGroups= only.",
                                          (unsigned) uid, sd_bus_message_get_member(message));

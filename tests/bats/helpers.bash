@@ -38,6 +38,10 @@ serror_bus_start() {
         echo "$sockdir" >"$dir/bus.sockdir"
         sed -e "s|@SOCKET@|$sockdir/system_bus_socket|" -e "s|@POLICYDIR@|$abs_top_srcdir/systemd|" \
                 "$abs_top_srcdir/tests/bats/system-bus.conf.in" >"$dir/bus.conf"
+        # A test's own bus policy drop-ins, as an administrator would add them.
+        if [ -d "$dir/system.d" ]; then
+                sed -i "s|</busconfig>|  <includedir>$dir/system.d</includedir>\n</busconfig>|" "$dir/bus.conf"
+        fi
         # fd 3 is bats's own: a background child holding it would stall the run.
         "$DBUS_DAEMON" --config-file="$dir/bus.conf" --nofork --nopidfile >"$dir/dbus.log" 2>&1 3>&- &
         echo $! >"$dir/dbus.pid"
