@@ -379,13 +379,14 @@ int verb_monitor(int argc, char *argv[]) {
                 r = log_error_errno(r, "Failed to subscribe to outcomes: %m");
                 goto out;
         }
-        /* Ping serrord once, so "not running" is reported now and not never. */
+        /* serrord sends InjectionDone only to subscribed clients; the call also reports "not
+         * running" now rather than never. The subscription ends with this connection. */
         {
                 sd_bus_error error = SD_BUS_ERROR_NULL;
-                r = sd_bus_call_method(bus, SERROR_BUS_NAME, SERROR_BUS_PATH, "org.freedesktop.DBus.Peer", "Ping",
-                                       &error, NULL, NULL);
+                r = sd_bus_call_method(bus, SERROR_BUS_NAME, SERROR_BUS_PATH, SERROR_BUS_MANAGER_INTERFACE,
+                                       "Subscribe", &error, NULL, NULL);
                 if (r < 0) {
-                        r = cli_bus_call_failed("Failed to reach serrord", &error, r);
+                        r = cli_bus_call_failed("Failed to subscribe to serrord's outcomes", &error, r);
                         sd_bus_error_free(&error);
                         goto out;
                 }

@@ -47,10 +47,44 @@ static int append_record(sd_bus_message *m, const InjectionRecord *r) {
         return sd_bus_message_close_container(m);
 }
 
+/* Building and routing a signal per outcome costs serrord about as much as the rest of the
+ * outcome, and the bus daemon as much again, so InjectionDone goes out only while a client has
+ * asked for it (the convention of systemd's Subscribe()). sd_bus_track drops a subscriber when
+ * its connection closes, so a crashed monitor cannot leave the signals on. */
+int bus_inject_method_subscribe(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int r;
+
+        if (!m->subscribers) {
+                r = sd_bus_track_new(sd_bus_message_get_bus(message), &m->subscribers, NULL, NULL);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_track_add_sender(m->subscribers, message);
+        if (r < 0)
+                return r;
+        log_debug("%s subscribed to InjectionDone (%u subscribers).", sd_bus_message_get_sender(message),
+                  sd_bus_track_count(m->subscribers));
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+int bus_inject_method_unsubscribe(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int r;
+
+        /* Idempotent: a client that never subscribed is already in the state it asks for. */
+        if (m->subscribers) {
+                r = sd_bus_track_remove_sender(m->subscribers, message);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_reply_method_return(message, NULL);
+}
+
 void bus_inject_emit_done(Manager *m, const InjectionRecord *r) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *s = NULL;
 
-        if (!m->bus)
+        if (!m->bus || !m->subscribers || sd_bus_track_count(m->subscribers) == 0)
                 return;
         if (sd_bus_message_new_signal(m->bus, &s, SERROR_BUS_PATH, SERROR_BUS_MANAGER_INTERFACE, "InjectionDone") < 0 ||
             append_record(s, r) < 0 || sd_bus_send(m->bus, s, NULL) < 0)

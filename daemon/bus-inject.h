@@ -21,4 +21,7 @@ enum {
 int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int bus_inject_method_get_history(sd_bus_message *message, void *userdata, sd_bus_error *error);
 
+int bus_inject_method_subscribe(sd_bus_message *message, void *userdata, sd_bus_error *error);
+int bus_inject_method_unsubscribe(sd_bus_message *message, void *userdata, sd_bus_error *error);
+
 void bus_inject_emit_done(Manager *m, const InjectionRecord *r);

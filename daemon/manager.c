@@ -87,6 +87,7 @@ Manager *manager_free(Manager *m) {
         m->attach = attach_server_free(m->attach);
         bus_loop_detach(&m->bus_loop);
         m->manager_slot = sd_bus_slot_unref(m->manager_slot);
+        m->subscribers = sd_bus_track_unref(m->subscribers);
         history_done(&m->history);
         if (m->bus) {
                 /* Give the name back explicitly so watchers see it go at once. */

@@ -33,6 +33,7 @@ typedef struct Manager {
         sd_bus *bus;
         BusLoop bus_loop;
         sd_bus_slot *manager_slot;
+        sd_bus_track *subscribers; /* clients that called Subscribe(): InjectionDone goes out only for them */
 
         ev_signal sigterm;
         ev_signal sigint;

@@ -7,7 +7,21 @@ load helpers
 CLIENT="$abs_top_builddir/tests/helpers/attach-client"
 
 setup_file() {
-        printf '[History]\nSize=50\n' >"$BATS_FILE_TMPDIR/serrord.conf"
+        # "users" (gid 100 on Debian) stands in for an operators' group: serrord's [Control] and a
+        # bus policy drop-in, as serrord(8) tells an administrator to write.
+        printf '[History]\nSize=50\n[Control]\nAllowGroups=users\n' >"$BATS_FILE_TMPDIR/serrord.conf"
+        mkdir -p "$BATS_FILE_TMPDIR/system.d"
+        cat >"$BATS_FILE_TMPDIR/system.d/operators.conf" <<'EOF'
+<busconfig>
+  <policy group="users">
+    <allow send_destination="org.serror.serror1"/>
+  </policy>
+  <!-- Lets the bus pass nobody's calls, so that serrord's own check is what refuses them. -->
+  <policy group="nogroup">
+    <allow send_destination="org.serror.serror1"/>
+  </policy>
+</busconfig>
+EOF
         serror_shared_setup_file
 }
 
@@ -98,7 +112,7 @@ hold_wedged() {
         hold_wedged vm-monitor 1 4
         "$SERRORCTL" monitor --json >"$BATS_TEST_TMPDIR/monitor.out" 2>&1 3>&- &
         monitor=$!
-        sleep 0.3
+        wait_until 50 subscribers_are 1
         run serrorctl inject --no-wait --json --timeout=100ms vm-monitor ueo
         assert_success
         id=$(jq -r '.[0]' <<<"$output")
@@ -110,6 +124,69 @@ hold_wedged() {
         assert_equal "$status" 0
         run jq -r 'select(.id == '"$id"') | .outcome + " " + .syndrome + " " + .vm' "$BATS_TEST_TMPDIR/monitor.out"
         assert_output "failed ueo vm-monitor"
+}
+
+# How many clients serrord sends InjectionDone to.
+subscribers_are() {
+        [ "$(busctl --system get-property org.serror.serror1 /org/serror/serror1 org.serror.serror1.Manager Subscribers)" = "u $1" ]
+}
+
+bus_seen() {
+        grep -c -- "$1" "$BATS_TEST_TMPDIR/bus.log" || true
+}
+
+# inject_and_count VM: one injection that ends at its deadline (the agent is wedged), then how
+# many InjectionDone signals the bus has carried so far. serrord sends the signal before it
+# answers GetHistory, and the bus daemon routes messages in the order it reads them: once the
+# monitor has printed a signal emitted after the outcome was in the history, it has printed
+# every InjectionDone that went out.
+inject_and_count() {
+        local id sentinels
+        id=$(serrorctl inject --no-wait --json --timeout=1ms "$1" ce | jq -r '.[0]')
+        wait_until 100 bash -c "\"$SERRORCTL\" history --json | jq -e 'any(.[]; .id == $id)' >/dev/null" || return 1
+        sentinels=$(bus_seen 'member=Sentinel')
+        busctl --system emit /org/serror/test org.serror.Test Sentinel
+        wait_until 50 bash -c "[ \$(grep -c -- member=Sentinel '$BATS_TEST_TMPDIR/bus.log') -gt $sentinels ]" || return 1
+        bus_seen 'member=InjectionDone'
+}
+
+@test "InjectionDone goes only to subscribers, and stops when the last one goes" {
+        hold_wedged vm-sub 1 4
+        # Sees every InjectionDone on the bus, without subscribing.
+        dbus-monitor --system "type='signal',interface='org.serror.serror1.Manager',member='InjectionDone'" \
+                "type='signal',interface='org.serror.Test'" \
+                >"$BATS_TEST_TMPDIR/bus.log" 2>&1 3>&- 4>&- &
+        bus_monitor=$!
+        until [ -s "$BATS_TEST_TMPDIR/bus.log" ]; do sleep 0.1; done
+        subscribers_are 0
+        n=$(inject_and_count vm-sub)
+        assert_equal "$n" 0
+
+        "$SERRORCTL" monitor --json >"$BATS_TEST_TMPDIR/monitor.out" 2>&1 3>&- 4>&- &
+        monitor=$!
+        wait_until 50 subscribers_are 1
+        n=$(inject_and_count vm-sub)
+        assert_equal "$n" 1
+        wait_until 50 grep -q '"vm":"vm-sub"' "$BATS_TEST_TMPDIR/monitor.out"
+
+        # SIGKILL: no Unsubscribe call; serrord notices the connection go.
+        kill -KILL "$monitor"
+        wait "$monitor" || true
+        wait_until 50 subscribers_are 0
+        n=$(inject_and_count vm-sub)
+        assert_equal "$n" 1
+        kill "$bus_monitor"
+}
+
+@test "Subscribe and Unsubscribe are open to every user and idempotent" {
+        command -v setpriv >/dev/null || skip "setpriv is not installed"
+        run setpriv --reuid=65534 --regid=65534 --clear-groups busctl --system call org.serror.serror1 \
+                /org/serror/serror1 org.serror.serror1.Manager Subscribe
+        assert_success
+        run busctl --system call org.serror.serror1 /org/serror/serror1 org.serror.serror1.Manager Unsubscribe
+        assert_success
+        # Each busctl call is its own connection: nothing stays subscribed.
+        wait_until 50 subscribers_are 0
 }
 
 @test "monitor without serrord says so and exits 3" {
@@ -124,6 +201,20 @@ hold_wedged() {
         assert_failure 5
         run setpriv --reuid=65534 --regid=65534 --clear-groups "$SERRORCTL" history --json
         assert_success
+}
+
+@test "[Control] AllowGroups= admits a member by supplementary or primary group, as the bus daemon saw it" {
+        command -v setpriv >/dev/null || skip "setpriv is not installed"
+        users=$(getent group users | cut -d: -f3)
+        [ -n "$users" ] || skip "no group named users"
+        hold_wedged vm-group 1 4
+        run setpriv --reuid=65534 --regid=65534 --groups="$users" "$SERRORCTL" inject --no-wait --timeout=1ms vm-group ce
+        assert_success
+        run setpriv --reuid=65534 --regid="$users" --clear-groups "$SERRORCTL" inject --no-wait --timeout=1ms vm-group ce
+        assert_success
+        run setpriv --reuid=65534 --regid=65534 --clear-groups "$SERRORCTL" inject --no-wait --timeout=1ms vm-group ce
+        assert_failure 5
+        assert_output --partial "uid 65534 may not call Inject"
 }
 
 @test "the history is bounded by [History] Size=" {
