@@ -61,27 +61,90 @@ const InjectionRecord *history_get(const History *h, unsigned i) {
         return &h->records[(oldest + i) % h->size];
 }
 
-static void injection_log(const InjectionRecord *r) {
-        char f[12][96];
-        const char *fields[13];
-        char message[512];
-        unsigned n = 0;
+/* The record's KEY=value fields, side by side in one buffer. Written by hand: a dozen
+ * snprintf() calls cost more than the rest of an outcome's bookkeeping. */
+typedef struct FieldBuf {
+        char data[640];
+        size_t used;
+        const char *fields[16];
+        unsigned n;
+} FieldBuf;
 
-        snprintf(f[n++], sizeof(f[0]), "SERROR_VM=%s", r->vm);
-        snprintf(f[n++], sizeof(f[0]), "SERROR_VCPU=%" PRIu32, r->vcpu);
-        snprintf(f[n++], sizeof(f[0]), "SERROR_REQUEST_ID=%" PRIu64, r->id);
-        snprintf(f[n++], sizeof(f[0]), "SERROR_SYNDROME=%s", r->syndrome);
-        snprintf(f[n++], sizeof(f[0]), "SERROR_ISS=0x%06" PRIx32, r->iss);
-        snprintf(f[n++], sizeof(f[0]), "SERROR_ESR=0x%08" PRIx32, SERROR_ESR_IL | (SERROR_ESR_EC_SERROR << SERROR_ESR_EC_SHIFT) | r->iss);
-        snprintf(f[n++], sizeof(f[0]), "SERROR_MODE=%s", serror_mode_to_string(r->mode));
-        snprintf(f[n++], sizeof(f[0]), "SERROR_OUTCOME=%s", serror_outcome_to_string(r->outcome));
-        snprintf(f[n++], sizeof(f[0]), "SERROR_ORIGIN=%.60s", r->origin);
-        snprintf(f[n++], sizeof(f[0]), "SERROR_LATENCY_USEC=%" PRIu64, r->latency_usec);
+static char *field_begin(FieldBuf *b, const char *key, size_t room) {
+        size_t len = strlen(key);
+
+        if (b->n + 1 >= ELEMENTSOF(b->fields) || b->used + len + room + 1 > sizeof(b->data))
+                return NULL;
+        b->fields[b->n++] = b->data + b->used;
+        memcpy(b->data + b->used, key, len);
+        b->used += len;
+        return b->data + b->used;
+}
+
+static void field_end(FieldBuf *b, size_t len) {
+        b->used += len;
+        b->data[b->used++] = '\0';
+        b->fields[b->n] = NULL;
+}
+
+static void field_str(FieldBuf *b, const char *key, const char *value, size_t max) {
+        size_t len = strnlen(value, max);
+        char *p = field_begin(b, key, len);
+
+        if (!p)
+                return;
+        memcpy(p, value, len);
+        field_end(b, len);
+}
+
+static void field_uint(FieldBuf *b, const char *key, uint64_t value) {
+        char digits[20];
+        size_t len = 0;
+        char *p;
+
+        do {
+                digits[len++] = (char) ('0' + value % 10);
+                value /= 10;
+        } while (value);
+        p = field_begin(b, key, len);
+        if (!p)
+                return;
+        for (size_t i = 0; i < len; i++)
+                p[i] = digits[len - 1 - i];
+        field_end(b, len);
+}
+
+static void field_hex(FieldBuf *b, const char *key, uint32_t value, unsigned width) {
+        char *p = field_begin(b, key, 2 + width);
+
+        if (!p)
+                return;
+        p[0] = '0';
+        p[1] = 'x';
+        for (unsigned i = 0; i < width; i++)
+                p[2 + i] = "0123456789abcdef"[(value >> (4 * (width - 1 - i))) & 0xf];
+        field_end(b, 2 + width);
+}
+
+static void injection_log(const InjectionRecord *r) {
+        int level = r->outcome == SERROR_OUTCOME_FAILED ? LOG_WARNING : LOG_INFO;
+        FieldBuf b = { .n = 0 };
+        char message[512];
+
+        if (!log_enabled(level))
+                return;
+        field_str(&b, "SERROR_VM=", r->vm, sizeof(r->vm));
+        field_uint(&b, "SERROR_VCPU=", r->vcpu);
+        field_uint(&b, "SERROR_REQUEST_ID=", r->id);
+        field_str(&b, "SERROR_SYNDROME=", r->syndrome, sizeof(r->syndrome));
+        field_hex(&b, "SERROR_ISS=", r->iss, 6);
+        field_hex(&b, "SERROR_ESR=", SERROR_ESR_IL | (SERROR_ESR_EC_SERROR << SERROR_ESR_EC_SHIFT) | r->iss, 8);
+        field_str(&b, "SERROR_MODE=", serror_mode_to_string(r->mode), 32);
+        field_str(&b, "SERROR_OUTCOME=", serror_outcome_to_string(r->outcome), 32);
+        field_str(&b, "SERROR_ORIGIN=", r->origin, 60);
+        field_uint(&b, "SERROR_LATENCY_USEC=", r->latency_usec);
         if (r->error > 0)
-                snprintf(f[n++], sizeof(f[0]), "ERRNO=%d", r->error);
-        for (unsigned i = 0; i < n; i++)
-                fields[i] = f[i];
-        fields[n] = NULL;
+                field_uint(&b, "ERRNO=", (uint64_t) r->error);
 
         if (r->error > 0)
                 snprintf(message, sizeof(message), "Injection %" PRIu64 " of %s into %s vcpu %" PRIu32 ": %s (%s: %.200s)",
@@ -90,8 +153,7 @@ static void injection_log(const InjectionRecord *r) {
         else
                 snprintf(message, sizeof(message), "Injection %" PRIu64 " of %s into %s vcpu %" PRIu32 ": %s.", r->id,
                          r->syndrome, r->vm, r->vcpu, serror_outcome_to_string(r->outcome));
-        log_fields(r->outcome == SERROR_OUTCOME_FAILED ? LOG_WARNING : LOG_INFO, SERROR_MESSAGE_ID_OUTCOME, message,
-                   fields);
+        log_fields(level, SERROR_MESSAGE_ID_OUTCOME, message, b.fields);
 }
 
 static void injection_unlink(Injection *i) {

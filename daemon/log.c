@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <unistd.h>
 /* serrord passes CODE_FUNC itself: without this sd_journal_send() adds its
  * own CODE_FILE/CODE_LINE/CODE_FUNC, which name log_internal(). */
 #define SD_JOURNAL_SUPPRESS_LOCATION 1
@@ -143,40 +144,39 @@ int log_fields(int level, const char *message_id, const char *message, const cha
 
         if (resolve_target() == LOG_TARGET_JOURNAL) {
                 struct iovec iov[n + 3];
-                char priority[16], *msg = NULL, *mid = NULL;
+                char priority[16], msg[1600], mid[64];
                 size_t k = 0;
-                int r;
 
-                snprintf(priority, sizeof(priority), "PRIORITY=%d", level);
-                if (asprintf(&msg, "MESSAGE=%s", message) < 0)
-                        return -ENOMEM;
-                iov[k++] = (struct iovec) { .iov_base = msg, .iov_len = strlen(msg) };
-                iov[k++] = (struct iovec) { .iov_base = priority, .iov_len = strlen(priority) };
+                /* Each iovec is one whole KEY=value field (sd_journal_sendv). */
+                iov[k].iov_base = msg;
+                iov[k++].iov_len = (size_t) snprintf(msg, sizeof(msg), "MESSAGE=%.1500s", message);
+                iov[k].iov_base = priority;
+                iov[k++].iov_len = (size_t) snprintf(priority, sizeof(priority), "PRIORITY=%d", level);
                 if (message_id) {
-                        if (asprintf(&mid, "MESSAGE_ID=%s", message_id) < 0) {
-                                free(msg);
-                                return -ENOMEM;
-                        }
-                        iov[k++] = (struct iovec) { .iov_base = mid, .iov_len = strlen(mid) };
+                        iov[k].iov_base = mid;
+                        iov[k++].iov_len = (size_t) snprintf(mid, sizeof(mid), "MESSAGE_ID=%.32s", message_id);
                 }
                 for (size_t i = 0; i < n; i++)
                         iov[k++] = (struct iovec) { .iov_base = (void *) fields[i], .iov_len = strlen(fields[i]) };
-                r = sd_journal_sendv(iov, (int) k);
-                free(msg);
-                free(mid);
-                if (r >= 0)
+                if (sd_journal_sendv(iov, (int) k) >= 0)
                         return 0;
         }
 
-        /* On stderr the fields follow the message, so a reader of the text still has them. */
+        /* On stderr the fields follow the message, so a reader of the text still has them: one
+         * writev of the pieces, a whole line at once like write_stderr(). */
         {
-                char line[1536];
-                size_t len = (size_t) snprintf(line, sizeof(line), "%s", message);
-                for (size_t i = 0; i < n && len < sizeof(line); i++)
-                        len += (size_t) snprintf(line + len, sizeof(line) - len, "%s%s", i == 0 ? " [" : " ", fields[i]);
-                if (n > 0 && len < sizeof(line))
-                        snprintf(line + len, sizeof(line) - len, "]");
-                write_stderr(level, line);
+                struct iovec iov[2 * n + 4];
+                size_t k = 0;
+
+                iov[k++] = (struct iovec) { .iov_base = (void *) "serrord: ", .iov_len = 9 };
+                iov[k++] = (struct iovec) { .iov_base = (void *) message, .iov_len = strlen(message) };
+                for (size_t i = 0; i < n; i++) {
+                        iov[k++] = (struct iovec) { .iov_base = (void *) (i == 0 ? " [" : " "), .iov_len = i == 0 ? 2 : 1 };
+                        iov[k++] = (struct iovec) { .iov_base = (void *) fields[i], .iov_len = strlen(fields[i]) };
+                }
+                iov[k++] = n > 0 ? (struct iovec) { .iov_base = (void *) "]\n", .iov_len = 2 }
+                                 : (struct iovec) { .iov_base = (void *) "\n", .iov_len = 1 };
+                (void) !writev(STDERR_FILENO, iov, (int) k);
         }
         return 0;
 }

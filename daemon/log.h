@@ -3,6 +3,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stdbool.h>
 #include <syslog.h>
 
 #include "macro.h"
@@ -27,6 +28,11 @@ _printf_(4, 5) int log_internal(int level, int error, const char *func, const ch
 
 /* A structured record: MESSAGE plus extra fields, each "KEY=value", NULL-terminated. */
 int log_fields(int level, const char *message_id, const char *message, const char *const *fields);
+
+/* Whether a record at this level would be written: lets a caller skip formatting it. */
+static inline bool log_enabled(int level) {
+        return level <= log_get_max_level();
+}
 
 #define log_full_errno(level, error, ...) log_internal((level), (error), __func__, __VA_ARGS__)
 #define log_debug(...) log_full_errno(LOG_DEBUG, 0, __VA_ARGS__)
