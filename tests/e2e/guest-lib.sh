@@ -91,6 +91,24 @@ serrord_cpu_ticks() {
         echo $(($1 + $2))
 }
 
+# serrord_cpu_ns: serrord's CPU time so far in nanoseconds (the first field of
+# /proc/PID/schedstat; serrord runs one thread), or the ticks times 10 ms where
+# the kernel keeps no schedstat.
+serrord_cpu_ns() {
+        local ns rest
+        if read -r ns rest <"/proc/$SERRORD_PID/schedstat" 2>/dev/null; then
+                echo "$ns"
+        else
+                echo $(($(serrord_cpu_ticks) * 10000000))
+        fi
+}
+
+# serrord_wakeups: serrord's context switches so far, voluntary (it waited) plus
+# involuntary (it was preempted).
+serrord_wakeups() {
+        awk '/^(non)?voluntary_ctxt_switches:/ { s += $2 } END { print s + 0 }' "/proc/$SERRORD_PID/status"
+}
+
 # ---------------------------------------------------------------- test VMMs
 # Each VMM reads commands from a FIFO that this shell holds open on a fd of
 # the caller's choosing, and writes its JSON events to /tmp/vmm-NAME.out.
