@@ -31,7 +31,6 @@ static void bus_loop_refresh(BusLoop *b) {
 
         /* sd-bus answers with an absolute CLOCK_MONOTONIC time; forgetting it
          * stalls method-call timeouts and the authentication handshake. */
-        ev_timer_stop(b->loop, &b->timer);
         r = sd_bus_get_timeout(b->bus, &timeout_usec);
         if (r < 0) {
                 log_error_errno(r, "Failed to read the bus timeout: %m");
@@ -39,6 +38,10 @@ static void bus_loop_refresh(BusLoop *b) {
                 ev_break(b->loop, EVBREAK_ALL);
                 return;
         }
+        if (timeout_usec == b->timeout_usec && (timeout_usec == UINT64_MAX || ev_is_active(&b->timer)))
+                return; /* armed for that already */
+        ev_timer_stop(b->loop, &b->timer);
+        b->timeout_usec = timeout_usec;
         if (timeout_usec != UINT64_MAX) {
                 struct timespec now;
                 uint64_t now_usec;
@@ -67,26 +70,39 @@ static void bus_loop_dispatch(BusLoop *b) {
         }
 }
 
+/* Before the loop sleeps. sd_bus_process() is called only when it has something to do: the fd or
+ * the timer fired, or messages wait in sd-bus's own queue (a synchronous call reads and keeps
+ * the messages that arrive before its reply). Otherwise it would cost a recvmsg() that can only
+ * fail with EAGAIN on every wake-up, whatever woke serrord. */
 static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents) {
         BusLoop *b = container_of(w, BusLoop, prepare);
+        uint64_t queued = 0;
 
-        bus_loop_dispatch(b);
+        if (b->woken || sd_bus_get_n_queued_read(b->bus, &queued) < 0 || queued > 0) {
+                b->woken = false;
+                bus_loop_dispatch(b);
+        }
         if (b->error == 0)
                 bus_loop_refresh(b);
 }
 
-/* The io and timer callbacks do nothing themselves: waking up is enough,
- * because the prepare watcher runs before the loop blocks again. */
+/* Waking up is the io and timer callbacks' whole job: the prepare watcher dispatches. */
 static void on_io(struct ev_loop *loop, ev_io *w, int revents) {
+        container_of(w, BusLoop, io)->woken = true;
 }
 
 static void on_timer(struct ev_loop *loop, ev_timer *w, int revents) {
+        BusLoop *b = container_of(w, BusLoop, timer);
+
+        b->woken = true;
+        b->timeout_usec = UINT64_MAX; /* spent */
 }
 
 int bus_loop_attach(BusLoop *b, struct ev_loop *loop, sd_bus *bus) {
         int fd;
 
-        *b = (BusLoop) { .loop = loop, .bus = bus };
+        /* woken: the first pass dispatches whatever came with the connection (its Hello reply). */
+        *b = (BusLoop) { .loop = loop, .bus = bus, .woken = true, .timeout_usec = UINT64_MAX };
         fd = sd_bus_get_fd(bus);
         if (fd < 0)
                 return fd;

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <systemd/sd-bus.h>
 
 typedef struct BusLoop {
@@ -12,6 +14,8 @@ typedef struct BusLoop {
         ev_timer timer;
         ev_prepare prepare;
         int error;        /* set when sd_bus_process() failed; the loop is broken out of */
+        bool woken;       /* the bus fd or its timer fired since the last dispatch */
+        uint64_t timeout_usec; /* what the timer is armed for (sd_bus_get_timeout()), UINT64_MAX none */
 } BusLoop;
 
 int bus_loop_attach(BusLoop *b, struct ev_loop *loop, sd_bus *bus);
