@@ -223,3 +223,19 @@ JSON
         assert_failure 2
         assert_output --partial "already loaded"
 }
+
+@test "every user may list and show policies; only root and the control group may change them" {
+        command -v setpriv >/dev/null || skip "setpriv is not installed"
+        nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+        serror_daemon_start "$DIR"
+        write_policy "$DIR/p.json" twice
+        serrorctl policy load "$DIR/p.json"
+        run nobody "$SERRORCTL" policy list --json
+        assert_success
+        [ "$(jq -r '.[0].name' <<<"$output")" = twice ]
+        run nobody "$SERRORCTL" policy show twice
+        assert_success
+        assert_output --partial twice
+        run nobody "$SERRORCTL" policy stop twice
+        assert_failure 5
+}
