@@ -36,6 +36,14 @@ uint64_t agent_kick_due(uint64_t last_kick_ns, uint64_t period_ns) {
         return agent_time_add(last_kick_ns, period_ns);
 }
 
+uint64_t agent_kick_backoff(uint64_t base_ns, unsigned kicks, uint64_t cap_ns) {
+        uint64_t gap = base_ns;
+
+        for (unsigned i = 1; i < kicks && gap < cap_ns; i++)
+                gap = gap > cap_ns / 2 ? cap_ns : gap * 2;
+        return gap < cap_ns ? gap : cap_ns;
+}
+
 void agent_timespec_from_ns(uint64_t ns, struct timespec *ret) {
         ret->tv_sec = (time_t) (ns / AGENT_NSEC_PER_SEC);
         ret->tv_nsec = (long) (ns % AGENT_NSEC_PER_SEC);

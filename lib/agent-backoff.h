@@ -21,6 +21,12 @@
  * need the thread to come out of KVM_RUN again, about once a millisecond. */
 #define AGENT_KICK_WORKER_NS (100 * AGENT_NSEC_PER_USEC)
 #define AGENT_KICK_VCPU_THREAD_NS (1 * AGENT_NSEC_PER_MSEC)
+/* On the vcpu-thread path the first kick nearly always suffices (a VMM whose
+ * handler sets immediate_exit cannot miss it); the repeats only cover a kick
+ * that landed just before KVM_RUN. They back off from AGENT_KICK_VCPU_THREAD_NS,
+ * doubling to this cap, so that a vcpu thread slow to be scheduled does not
+ * cost the agent a kick and a pass over the vcpus every millisecond. */
+#define AGENT_KICK_VCPU_THREAD_MAX_NS (16 * AGENT_NSEC_PER_MSEC)
 #define AGENT_DEFER_POLL_NS (1 * AGENT_NSEC_PER_MSEC)
 /* How long past the deadline a KVM_SET_VCPU_EVENTS that was already issued
  * may take before the request is reported as failed with ETIMEDOUT. */
@@ -53,6 +59,8 @@ uint64_t agent_time_add(uint64_t a, uint64_t b);
 uint64_t agent_time_earliest(uint64_t a, uint64_t b);
 /* When the next kick is due, given the last one (0: never kicked, so now). */
 uint64_t agent_kick_due(uint64_t last_kick_ns, uint64_t period_ns);
+/* The gap after the kicks-th kick of one request: base, doubling per kick, at most cap. */
+uint64_t agent_kick_backoff(uint64_t base_ns, unsigned kicks, uint64_t cap_ns);
 
 /* Conversions for timerfd_settime() and nanosleep(). */
 void agent_timespec_from_ns(uint64_t ns, struct timespec *ret);

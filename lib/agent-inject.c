@@ -521,7 +521,8 @@ static uint64_t vcpu_kick_period(serror_agent *a, agent_vcpu *v, uint64_t now, p
                                 v->tid_mismatch_logged = true;
                                 *ret_tid = prerun_tid;
                         }
-                        return AGENT_KICK_VCPU_THREAD_NS;
+                        return agent_kick_backoff(AGENT_KICK_VCPU_THREAD_NS, head->kicks,
+                                                  AGENT_KICK_VCPU_THREAD_MAX_NS);
                 case AGENT_REQ_WORKER: {
                         bool polling;
                         agent_job_phase phase;

@@ -84,6 +84,19 @@ static void test_kick_due(void) {
                "kick period of the agent-side path is within 50 us..1 ms (DOMAIN.md 5)");
 }
 
+static void test_kick_backoff(void) {
+        const uint64_t base = AGENT_KICK_VCPU_THREAD_NS, cap = AGENT_KICK_VCPU_THREAD_MAX_NS;
+
+        tap_ok(agent_kick_backoff(base, 0, cap) == base, "kick_backoff: before the first kick, the base");
+        tap_ok(agent_kick_backoff(base, 1, cap) == base, "kick_backoff: after the first kick, the base");
+        tap_ok(agent_kick_backoff(base, 2, cap) == 2 * base, "kick_backoff: doubles after the second");
+        tap_ok(agent_kick_backoff(base, 4, cap) == 8 * base, "kick_backoff: 8x after the fourth");
+        tap_ok(agent_kick_backoff(base, 5, cap) == cap && cap == 16 * base, "kick_backoff: 1, 2, 4, 8, then the 16 ms cap");
+        tap_ok(agent_kick_backoff(base, 1000000, cap) == cap, "kick_backoff: stays at the cap");
+        tap_ok(agent_kick_backoff(3 * base, 3, 10 * base) == 10 * base, "kick_backoff: a cap that is no power of two holds");
+        tap_ok(agent_kick_backoff(UINT64_MAX / 2 + 1, 3, UINT64_MAX) == UINT64_MAX, "kick_backoff: saturates, never wraps");
+}
+
 static void test_timespec(void) {
         struct timespec ts;
 
@@ -104,6 +117,7 @@ int main(void) {
         test_time_add();
         test_earliest();
         test_kick_due();
+        test_kick_backoff();
         test_timespec();
         return tap_done();
 }
