@@ -29,7 +29,10 @@ bench_start_serrord() {
         dbus-daemon --config-file="$run/bus.conf" --nofork --nopidfile >/dev/null 2>&1 &
         echo $! >"$run/dbus.pid"
         export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$run/bus"
-        while [ ! -S "$run/bus" ]; do sleep 0.05; done
+        # The socket file exists from bind(), before listen(): wait for an answer, not the file.
+        until busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus GetId >/dev/null 2>&1; do
+                sleep 0.05
+        done
         printf '%b' "$2" >"$run/serrord.conf"
         "$serrord" --log-target=stderr --log-level="$1" --config="$run/serrord.conf" \
                 --attach-socket="$run/attach.sock" 2>"$run/serrord.log" &

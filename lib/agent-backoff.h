@@ -32,6 +32,12 @@
  * may take before the request is reported as failed with ETIMEDOUT. */
 #define AGENT_COMMIT_GRACE_NS (100 * AGENT_NSEC_PER_MSEC)
 
+/* Results of a batch (the INJECTs read in one pass: one `inject --vcpu=all`)
+ * wait until the whole batch has ended and go out together, so that serrord
+ * and the VMM's loop wake once for the batch rather than once per vcpu; but
+ * none waits longer than this. */
+#define AGENT_RESULT_HOLD_NS (100 * AGENT_NSEC_PER_MSEC)
+
 /* A worker whose request ended while its ioctl still waited for the vcpu
  * mutex is kicked a while longer, slowly, so that it gets through, writes
  * nothing and can be reaped; a vcpu that ignores kicks is left alone after. */

@@ -111,14 +111,20 @@ static void request_detach_job(agent_request *req) {
         }
 }
 
+/* The sender agent_batches uses (lock held). */
+void agent_inject_send_result(void *userdata, uint64_t id, const attach_inject_result *res) {
+        send_result(userdata, id, res);
+}
+
 /* Lock held: send the result, if anyone still wants it, and forget the request. */
 static void request_end(serror_agent *a, agent_vcpu *v, agent_request *req) {
         /* /dev/kvm could not be asked: serror_has_esr of a read tells the same. */
         if (a->esr_cap < 0 && req->exec.res.before.valid)
                 a->esr_cap = req->exec.res.before.has_esr ? 1 : 0;
         agent_exec_finish(&req->exec, agent_now_ns());
-        if (!req->cancelled && req->generation == a->generation)
-                send_result(a, req->id, &req->exec.res);
+        /* Sent now, or with the rest of its batch (agent-batch.c). */
+        agent_batches_end(&a->batches, req->batch, req->id, &req->exec.res,
+                          !req->cancelled && req->generation == a->generation, agent_now_ns());
         request_detach_job(req);
         vcpu_unlink(v, req);
         a->n_requests--;
@@ -127,6 +133,7 @@ static void request_end(serror_agent *a, agent_vcpu *v, agent_request *req) {
 
 /* Lock held: forget the request without an answer (its connection is gone). */
 static void request_discard(serror_agent *a, agent_vcpu *v, agent_request *req) {
+        agent_batches_discard(&a->batches, req->batch);
         request_detach_job(req);
         vcpu_unlink(v, req);
         a->n_requests--;
@@ -174,6 +181,7 @@ void agent_inject_receive(serror_agent *a, uint64_t id, const attach_inject *in)
 
         req->id = id;
         req->generation = a->generation;
+        req->batch = agent_batches_join(&a->batches);
         req->in = *in;
         req->incoming = incoming;
         req->deadline_ns = agent_time_add(now, in->timeout_ns);
@@ -634,7 +642,9 @@ static void arm_tick(serror_agent *a, uint64_t when) {
 void agent_inject_run(serror_agent *a) {
         uint64_t now, wake = AGENT_TIME_NONE;
 
-        if (a->n_requests == 0 && !a->jobs) {
+        /* The requests read before this pass are one batch; later ones start the next. */
+        agent_batches_next(&a->batches);
+        if (a->n_requests == 0 && !a->jobs && !a->batches.head) {
                 arm_tick(a, AGENT_TIME_NONE);
                 return;
         }
@@ -643,6 +653,7 @@ void agent_inject_run(serror_agent *a) {
         for (agent_vcpu *v = a->vcpus; v; v = v->all_next)
                 if (v->queue_head || v->job)
                         wake = agent_time_earliest(wake, vcpu_run(a, v, now));
+        wake = agent_time_earliest(wake, agent_batches_run(&a->batches, now));
         arm_tick(a, wake);
 }
 
@@ -740,6 +751,7 @@ void agent_inject_drop_all(serror_agent *a) {
                 }
                 vcpu_update_posted(v);
         }
+        agent_batches_forget(&a->batches);
 }
 
 /* Lock held: every request of v that has no outcome yet gets ECANCELED; one
@@ -861,4 +873,5 @@ void agent_inject_free_all(serror_agent *a) {
                 v->job = NULL;
                 atomic_store(&v->flags, 0);
         }
+        agent_batches_forget(&a->batches);
 }

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "agent-backoff.h"
+#include "agent-batch.h"
 #include "attach-proto.h"
 #include "macro.h"
 #include "serror/agent.h"
@@ -26,6 +27,9 @@
 /* Injection requests held at once (queued, running or deferred). */
 #define AGENT_REQUESTS_PER_VCPU_MAX 64u
 #define AGENT_REQUESTS_MAX 4096u
+/* Results held back for their batch (agent-batch.c) at most: past this many,
+ * results go out as they come, well short of the send queue's bound. */
+#define AGENT_HELD_MAX (AGENT_SENDQ_MAX / 4)
 /* Log lines gathered under the lock and handed to the callback after it. */
 #define AGENT_LOG_QUEUE_MAX 16u
 #define AGENT_LOG_LINE_MAX 320u
@@ -138,6 +142,7 @@ struct agent_request {
         uint64_t deadline_ns;
         agent_request_state state;
         bool cancelled; /* its connection went away: nobody wants the result */
+        uint64_t batch; /* the receive pass it came in (agent-batch.c); 0: none */
         unsigned kicks;
         agent_exec exec;
         agent_job *job; /* AGENT_REQ_WORKER only */
@@ -264,6 +269,7 @@ struct serror_agent {
         agent_vcpu *vcpus, *vcpus_tail; /* every vcpu ever added, in the order of their first add */
         unsigned n_requests;
         agent_job *jobs;
+        agent_batches batches; /* results held back for their batch */
         uint64_t tick_armed_ns; /* what the tick timer is set to, AGENT_TIME_NONE when disarmed */
 
         int esr_cap; /* 1, 0, -1 unknown */
@@ -323,6 +329,8 @@ void agent_inject_receive(serror_agent *a, uint64_t id, const attach_inject *in)
 void agent_inject_refuse(serror_agent *a, uint64_t id, uint32_t vcpu, int error, const char *message);
 /* Reap workers, finish, expire, start and kick; re-arm the tick timer. */
 void agent_inject_run(serror_agent *a);
+/* agent_batches' sender: queues one INJECT_RESULT (lock held). */
+void agent_inject_send_result(void *userdata, uint64_t id, const attach_inject_result *res);
 /* The connection closed: every request it carried is dropped. */
 void agent_inject_drop_all(serror_agent *a);
 /* The VMM removed the vcpu: its requests that have not run end as failed

@@ -28,6 +28,10 @@ require_dbus_daemon() {
         [[ -x "$DBUS_DAEMON" ]] || skip "dbus-daemon is not installed (apt-get install dbus-daemon)"
 }
 
+bus_answers() {
+        busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus GetId >/dev/null 2>&1
+}
+
 # Start a private bus in $1 (a directory); exports DBUS_SYSTEM_BUS_ADDRESS.
 serror_bus_start() {
         local dir=$1 sockdir
@@ -46,7 +50,8 @@ serror_bus_start() {
         "$DBUS_DAEMON" --config-file="$dir/bus.conf" --nofork --nopidfile >"$dir/dbus.log" 2>&1 3>&- &
         echo $! >"$dir/dbus.pid"
         export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$sockdir/system_bus_socket"
-        wait_until 50 test -S "$sockdir/system_bus_socket" || {
+        # The socket file exists from bind(), before listen(): wait for an answer, not the file.
+        wait_until 50 bus_answers || {
                 cat "$dir/dbus.log" >&2
                 return 1
         }

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libserror-agent's result batches.
+ *
+ * serrord sends the requests of one call (inject --vcpu=all, a policy event on
+ * every target) back to back, and the agent reads them in one pass: a batch.
+ * Its vcpus finish one after the other, and a result sent as each finishes
+ * wakes serrord, and the VMM's loop, once per vcpu. Instead a result waits
+ * while others of its batch are live, and the batch's results go out together
+ * when the last ends, or hold_ns after the first was held. A batch of one, the
+ * interactive case, waits for nothing. */
+#include <stdlib.h>
+
+#include "agent-batch.h"
+
+void agent_batches_init(agent_batches *s, unsigned max_held, uint64_t hold_ns, agent_batch_send_fn send,
+                        void *userdata) {
+        *s = (agent_batches) { .current = 1, .max_held = max_held, .hold_ns = hold_ns, .send = send, .userdata = userdata };
+}
+
+static agent_batch *batch_find(agent_batches *s, uint64_t id) {
+        if (id == 0)
+                return NULL;
+        for (unsigned i = 0; i < AGENT_BATCHES_MAX; i++)
+                if (s->slots[i].id == id)
+                        return &s->slots[i];
+        return NULL;
+}
+
+uint64_t agent_batches_join(agent_batches *s) {
+        agent_batch *b = batch_find(s, s->current);
+
+        for (unsigned i = 0; !b && i < AGENT_BATCHES_MAX; i++)
+                if (s->slots[i].id == 0) {
+                        b = &s->slots[i];
+                        *b = (agent_batch) { .id = s->current };
+                }
+        if (!b)
+                return 0;
+        b->live++;
+        s->used = true;
+        return b->id;
+}
+
+void agent_batches_next(agent_batches *s) {
+        if (s->used) {
+                s->current++;
+                if (s->current == 0) /* 0 means "none" */
+                        s->current = 1;
+                s->used = false;
+        }
+}
+
+/* Sends what b holds, in the order it ended; frees the slot once nothing of b
+ * is live or held. */
+static void batch_release(agent_batches *s, agent_batch *b) {
+        agent_held **link = &s->head, *h;
+
+        s->tail = NULL;
+        while ((h = *link)) {
+                if (h->batch != b->id) {
+                        s->tail = h;
+                        link = &h->next;
+                        continue;
+                }
+                *link = h->next;
+                s->send(s->userdata, h->id, &h->res);
+                s->n_held--;
+                free(h);
+        }
+        b->held_since_ns = 0;
+        if (b->live == 0)
+                *b = (agent_batch) {};
+}
+
+void agent_batches_end(agent_batches *s, uint64_t batch, uint64_t id, const attach_inject_result *res, bool wanted,
+                       uint64_t now) {
+        agent_batch *b = batch_find(s, batch);
+        agent_held *h;
+
+        if (b && b->live > 0)
+                b->live--;
+        if (wanted && b && b->live > 0 && s->n_held < s->max_held && (h = calloc(1, sizeof(*h)))) {
+                *h = (agent_held) { .batch = b->id, .id = id, .res = *res };
+                if (s->tail)
+                        s->tail->next = h;
+                else
+                        s->head = h;
+                s->tail = h;
+                s->n_held++;
+                if (b->held_since_ns == 0)
+                        b->held_since_ns = now ? now : 1;
+                return;
+        }
+        if (b && (b->live == 0 || b->held_since_ns != 0))
+                /* Its last, or one that could not wait: what waited goes first. */
+                batch_release(s, b);
+        if (wanted)
+                s->send(s->userdata, id, res);
+}
+
+void agent_batches_discard(agent_batches *s, uint64_t batch) {
+        agent_batch *b = batch_find(s, batch);
+
+        if (!b || b->live == 0)
+                return;
+        b->live--;
+        if (b->live == 0)
+                batch_release(s, b);
+}
+
+uint64_t agent_batches_run(agent_batches *s, uint64_t now) {
+        uint64_t wake = 0;
+
+        for (unsigned i = 0; i < AGENT_BATCHES_MAX; i++) {
+                agent_batch *b = &s->slots[i];
+                uint64_t due;
+
+                if (b->id == 0 || b->held_since_ns == 0)
+                        continue;
+                due = b->held_since_ns > UINT64_MAX - s->hold_ns ? UINT64_MAX : b->held_since_ns + s->hold_ns;
+                if (now >= due)
+                        batch_release(s, b);
+                else if (wake == 0 || due < wake)
+                        wake = due;
+        }
+        return wake;
+}
+
+void agent_batches_forget(agent_batches *s) {
+        agent_held *h, *next;
+
+        for (h = s->head; h; h = next) {
+                next = h->next;
+                free(h);
+        }
+        s->head = s->tail = NULL;
+        s->n_held = 0;
+        for (unsigned i = 0; i < AGENT_BATCHES_MAX; i++)
+                s->slots[i] = (agent_batch) {};
+}
