@@ -118,6 +118,8 @@ void agent_inject_send_result(void *userdata, uint64_t id, const attach_inject_r
 
 /* Lock held: send the result, if anyone still wants it, and forget the request. */
 static void request_end(serror_agent *a, agent_vcpu *v, agent_request *req) {
+        unsigned held = a->batches.n_held;
+
         /* /dev/kvm could not be asked: serror_has_esr of a read tells the same. */
         if (a->esr_cap < 0 && req->exec.res.before.valid)
                 a->esr_cap = req->exec.res.before.has_esr ? 1 : 0;
@@ -125,6 +127,9 @@ static void request_end(serror_agent *a, agent_vcpu *v, agent_request *req) {
         /* Sent now, or with the rest of its batch (agent-batch.c). */
         agent_batches_end(&a->batches, req->batch, req->id, &req->exec.res,
                           !req->cancelled && req->generation == a->generation, agent_now_ns());
+        if (a->batches.n_held < held)
+                agent_log(a, SERROR_AGENT_LOG_DEBUG, "%u results of one batch sent together",
+                          held - a->batches.n_held + 1);
         request_detach_job(req);
         vcpu_unlink(v, req);
         a->n_requests--;
@@ -641,6 +646,7 @@ static void arm_tick(serror_agent *a, uint64_t when) {
 
 void agent_inject_run(serror_agent *a) {
         uint64_t now, wake = AGENT_TIME_NONE;
+        unsigned held;
 
         /* The requests read before this pass are one batch; later ones start the next. */
         agent_batches_next(&a->batches);
@@ -653,7 +659,11 @@ void agent_inject_run(serror_agent *a) {
         for (agent_vcpu *v = a->vcpus; v; v = v->all_next)
                 if (v->queue_head || v->job)
                         wake = agent_time_earliest(wake, vcpu_run(a, v, now));
+        held = a->batches.n_held;
         wake = agent_time_earliest(wake, agent_batches_run(&a->batches, now));
+        if (a->batches.n_held < held)
+                agent_log(a, SERROR_AGENT_LOG_DEBUG, "%u results of a batch sent after waiting %llu ms for the rest",
+                          held - a->batches.n_held, (unsigned long long) (AGENT_RESULT_HOLD_NS / AGENT_NSEC_PER_MSEC));
         arm_tick(a, wake);
 }
 
