@@ -89,6 +89,31 @@ static struct json_object *state_to_json(const VcpuState *s) {
         return o;
 }
 
+typedef enum GuestEsr {
+        GUEST_ESR_NONE,      /* nothing the guest will read is known */
+        GUEST_ESR_PENDING,   /* pending now, as KVM holds it */
+        GUEST_ESR_KEPT,      /* coalesced or skipped: the SError already pending, kept */
+        GUEST_ESR_DELIVERED, /* Linux 6.17 on delivers at once when the guest has SErrors unmasked */
+} GuestEsr;
+
+/* The ESR the guest reads (or read) for this request, and how serrorctl knows. */
+static GuestEsr guest_esr(const Record *r, uint32_t *ret) {
+        if (r->after.valid && r->after.pending && r->after.has_esr) {
+                *ret = esr_of_iss((uint32_t) (r->after.esr & SERROR_ISS_MASK));
+                return GUEST_ESR_PENDING;
+        }
+        if (r->before.valid && r->before.pending && r->before.has_esr && !r->written) {
+                *ret = esr_of_iss((uint32_t) (r->before.esr & SERROR_ISS_MASK));
+                return GUEST_ESR_KEPT;
+        }
+        if (r->after.valid && !r->after.pending && strcmp(r->outcome, "failed") != 0 &&
+            strcmp(r->outcome, "dry-run") != 0 && r->has_esr) {
+                *ret = esr_of_iss(r->iss);
+                return GUEST_ESR_DELIVERED;
+        }
+        return GUEST_ESR_NONE;
+}
+
 static struct json_object *record_to_json(const Record *r) {
         struct json_object *o = json_object_new_object(), *w;
         char hex[24];
@@ -120,6 +145,17 @@ static struct json_object *record_to_json(const Record *r) {
         } else
                 json_object_object_add(o, "written", NULL);
         json_object_object_add(o, "after", state_to_json(&r->after));
+        {
+                uint32_t esr;
+
+                /* "esr" is what was asked for; this is what the guest gets (a coalesced or
+                 * skipped request leaves the earlier syndrome in place). */
+                if (guest_esr(r, &esr) != GUEST_ESR_NONE) {
+                        snprintf(hex, sizeof(hex), "0x%08" PRIx32, esr);
+                        json_object_object_add(o, "guest_esr", json_object_new_string(hex));
+                } else
+                        json_object_object_add(o, "guest_esr", NULL);
+        }
         json_object_object_add(o, "latency_usec", json_object_new_uint64(r->latency_usec));
         json_object_object_add(o, "agent_usec", json_object_new_uint64(r->agent_usec));
         json_object_object_add(o, "origin", json_object_new_string(r->origin));
@@ -145,6 +181,8 @@ static void print_record_header(void) {
 }
 
 static void print_outcome(const Record *r) {
+        uint32_t esr = 0;
+
         printf("%s vcpu %" PRIu32 ": %s", r->vm, r->vcpu, r->outcome);
         if (r->error)
                 printf(" (%s: %s)", strerrorname_np(r->error) ?: "?", r->message);
@@ -156,12 +194,13 @@ static void print_outcome(const Record *r) {
         printf("\n");
         if (r->before.valid)
                 printf("  before: %s%s\n", r->before.pending ? "an SError was pending" : "nothing pending", "");
-        if (r->after.valid && r->after.pending && r->after.has_esr) {
+        switch (guest_esr(r, &esr)) {
+        case GUEST_ESR_PENDING: {
                 serror_syndrome s;
                 serror_diag diag = {};
                 /* What the guest will read, as KVM holds it now. */
-                printf("  the guest will read ESR 0x%08" PRIx32 "\n", esr_of_iss((uint32_t) (r->after.esr & SERROR_ISS_MASK)));
-                if (serror_syndrome_from_iss((uint32_t) (r->after.esr & SERROR_ISS_MASK), SERROR_ALLOW_IDS, &s, &diag) == 0) {
+                printf("  the guest will read ESR 0x%08" PRIx32 "\n", esr);
+                if (serror_syndrome_from_iss(esr & SERROR_ISS_MASK, SERROR_ALLOW_IDS, &s, &diag) == 0) {
                         char text[64];
                         serror_syndrome_format(&s, text, sizeof(text));
                         printf("  decoded: %s", text);
@@ -169,14 +208,17 @@ static void print_outcome(const Record *r) {
                                 printf(" (AET %s, %s)", serror_aet_to_string(s.aet), serror_aet_describe(s.aet));
                         printf("\n");
                 }
-        } else if (r->before.valid && r->before.pending && r->before.has_esr && !r->written) {
-                /* Coalesced or skipped: what the guest will read is what was already pending. */
-                printf("  the guest will read ESR 0x%08" PRIx32 " (the SError already pending, kept)\n",
-                       esr_of_iss((uint32_t) (r->before.esr & SERROR_ISS_MASK)));
-        } else if (r->after.valid && !r->after.pending && strcmp(r->outcome, "failed") != 0 &&
-                   strcmp(r->outcome, "dry-run") != 0 && r->has_esr)
-                /* Since Linux 6.17 KVM delivers at once when the guest has SErrors unmasked. */
-                printf("  delivered at once: the guest read ESR 0x%08" PRIx32 "\n", esr_of_iss(r->iss));
+                break;
+        }
+        case GUEST_ESR_KEPT:
+                printf("  the guest will read ESR 0x%08" PRIx32 " (the SError already pending, kept)\n", esr);
+                break;
+        case GUEST_ESR_DELIVERED:
+                printf("  delivered at once: the guest read ESR 0x%08" PRIx32 "\n", esr);
+                break;
+        case GUEST_ESR_NONE:
+                break;
+        }
 }
 
 /* inject's exit status: 0 only when the SError landed (serrorctl(1)). */
