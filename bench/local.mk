@@ -4,7 +4,7 @@
 # injections over the 64 vcpus; e.g. make bench BENCH_RUNS=20 for a quick look.
 
 BENCH_RUNS = 100
-BENCH_WIDE_ROUNDS = 2
+BENCH_WIDE_ROUNDS = 4
 
 EXTRA_DIST += bench/run-bench bench/bench.guest bench/repeat.c bench/fetch-busctl
 
