@@ -84,7 +84,7 @@ int bus_inject_method_unsubscribe(sd_bus_message *message, void *userdata, sd_bu
 void bus_inject_emit_done(Manager *m, const InjectionRecord *r) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *s = NULL;
 
-        if (!m->bus || !m->subscribers || sd_bus_track_count(m->subscribers) == 0)
+        if (!m->bus || sd_bus_track_count(m->subscribers) == 0) /* 0 for a NULL tracker too */
                 return;
         if (sd_bus_message_new_signal(m->bus, &s, SERROR_BUS_PATH, SERROR_BUS_MANAGER_INTERFACE, "InjectionDone") < 0 ||
             append_record(s, r) < 0 || sd_bus_send(m->bus, s, NULL) < 0)

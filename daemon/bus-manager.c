@@ -100,7 +100,7 @@ static int property_get_subscribers(sd_bus *bus, const char *path, const char *i
                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
 
-        return sd_bus_message_append(reply, "u", m->subscribers ? sd_bus_track_count(m->subscribers) : 0u);
+        return sd_bus_message_append(reply, "u", sd_bus_track_count(m->subscribers));
 }
 
 static const sd_bus_vtable manager_vtable[] = {

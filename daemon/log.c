@@ -94,16 +94,14 @@ static int resolve_target(void) {
 }
 
 static void write_stderr(int level, const char *message) {
-        /* One write per line, so concurrent writers (tests) never interleave halves. */
-        char buf[2048];
-        int n = snprintf(buf, sizeof(buf), "serrord: %s\n", message);
+        /* One writev per line, so concurrent writers (tests) never interleave halves. */
+        struct iovec iov[] = {
+                { .iov_base = (void *) "serrord: ", .iov_len = 9 },
+                { .iov_base = (void *) message, .iov_len = strlen(message) },
+                { .iov_base = (void *) "\n", .iov_len = 1 },
+        };
 
-        if (n >= (int) sizeof(buf)) {
-                /* Cut, but still one whole line. */
-                n = (int) sizeof(buf) - 1;
-                buf[n - 1] = '\n';
-        }
-        (void) !write(STDERR_FILENO, buf, (size_t) n);
+        (void) !writev(STDERR_FILENO, iov, (int) ELEMENTSOF(iov));
 }
 
 int log_internal(int level, int error, const char *func, const char *format, ...) {
