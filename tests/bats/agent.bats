@@ -6,8 +6,6 @@ load helpers
 VMM="$abs_top_builddir/tests/vmm/serror-test-vmm"
 
 setup() {
-        [ -w /dev/kvm ] || skip "/dev/kvm is not usable here"
-        [ -x "$VMM" ] || skip "the test VMM is not built for this host"
         DIR=$(mktemp -d "$BATS_TEST_TMPDIR/a.XXXXXX")
         serror_bus_start "$DIR"
         serror_daemon_start "$DIR"
@@ -42,6 +40,7 @@ start_vmm() {
 }
 
 @test "a VMM attaches its vcpus; list shows them with the VMM's threads and labels" {
+        require_vmm
         before=$(serrord_fds)
         start_vmm vm-x86 4 --vcpus=3 --label=role=web --label=zone=a --uuid=6b1e8c1a-2f0d-4c57-9a3e-0d1f2e3c4b5a
         wait_until 50 vm_vcpus_are vm-x86 "[0,1,2]"
@@ -60,6 +59,7 @@ start_vmm() {
 }
 
 @test "a VMM that quits is detached; a SIGKILLed one too; serrord's fds return to their count" {
+        require_vmm
         before=$(serrord_fds)
         start_vmm vm-quit 4 --vcpus=2
         wait_until 50 vm_vcpus_are vm-quit "[0,1]"
@@ -76,6 +76,7 @@ start_vmm() {
 }
 
 @test "two VMMs at once, one in poll mode and one with the agent's own thread" {
+        require_vmm
         start_vmm vm-poll 4 --vcpus=2 --agent-mode=poll
         start_vmm vm-thread 5 --vcpus=1 --agent-mode=thread
         wait_until 50 vm_vcpus_are vm-poll "[0,1]"
@@ -86,6 +87,7 @@ start_vmm() {
 }
 
 @test "a restarted serrord sees the VMM again within a second or two, without touching the VMM" {
+        require_vmm
         start_vmm vm-restart 4 --vcpus=2
         wait_until 50 vm_vcpus_are vm-restart "[0,1]"
         serror_daemon_stop "$DIR"
@@ -100,6 +102,7 @@ start_vmm() {
 }
 
 @test "an operator's detach is final: the agent does not reconnect" {
+        require_vmm
         start_vmm vm-final 4 --vcpus=1
         wait_until 50 vm_vcpus_are vm-final "[0]"
         serrorctl detach vm-final
@@ -111,6 +114,7 @@ start_vmm() {
 }
 
 @test "a VMM started before serrord attaches once serrord comes up" {
+        require_vmm
         serror_daemon_stop "$DIR"
         start_vmm vm-early 4 --vcpus=1
         sleep 1
@@ -119,6 +123,7 @@ start_vmm() {
 }
 
 @test "on x86_64 every injection fails with a clear message, in both agent modes and both paths" {
+        require_vmm
         [ "$(uname -m)" = x86_64 ] || skip "x86_64 only"
         start_vmm vm-a 4 --vcpus=2 --agent-mode=poll
         start_vmm vm-b 5 --vcpus=1 --agent-mode=thread --no-pre-run
@@ -137,6 +142,7 @@ start_vmm() {
 }
 
 @test "a wedged agent delays no other VM's injection" {
+        require_vmm
         [ "$(uname -m)" = x86_64 ] || skip "the answer used here is x86_64's"
         mkfifo "$DIR/wedged.in"
         "$abs_top_builddir/tests/helpers/attach-client" "$SOCK" attach wedged 1 <"$DIR/wedged.in" >"$DIR/wedged.out" 2>&1 3>&- &

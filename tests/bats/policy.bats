@@ -8,8 +8,6 @@ load helpers
 VMM="$abs_top_builddir/tests/vmm/serror-test-vmm"
 
 setup() {
-        [ -w /dev/kvm ] || skip "/dev/kvm is not usable here"
-        [ -x "$VMM" ] || skip "the test VMM is not built for this host"
         DIR=$(mktemp -d "$BATS_TEST_TMPDIR/p.XXXXXX")
         mkdir "$DIR/policies.d"
         printf '[Policies]\nDirectory=%s\n' "$DIR/policies.d" >"$DIR/serrord.conf"
@@ -55,6 +53,7 @@ JSON
 }
 
 @test "load, start, finish, show, unload: serrord injects exactly the plan's sequence" {
+        require_vmm
         serror_daemon_start "$DIR"
         start_vmm vm-a 4 --vcpus=3
         wait_until 50 vm_has_vcpus vm-a 3
@@ -97,6 +96,7 @@ JSON
 }
 
 @test "VMs that attach later join a running policy" {
+        require_vmm
         serror_daemon_start "$DIR"
         write_policy "$DIR/p.json" late-join 100ms 1000
         serrorctl policy load "$DIR/p.json"
@@ -139,6 +139,7 @@ JSON
 }
 
 @test "guards: the severity cap and the minimum gap refuse with a clear error" {
+        require_vmm
         printf '[Policies]\nDirectory=%s\n[Guards]\nMaxSeverity=ueo\nMinGap=1h\n' "$DIR/policies.d" >"$DIR/serrord.conf"
         serror_daemon_start "$DIR"
         start_vmm vm-g 4 --vcpus=2
@@ -156,6 +157,7 @@ JSON
 }
 
 @test "guards: the rate limit holds a fast policy back, and the refusals are counted" {
+        require_vmm
         printf '[Policies]\nDirectory=%s\n[Guards]\nRateLimit=2\nRateBurst=1\n' "$DIR/policies.d" >"$DIR/serrord.conf"
         serror_daemon_start "$DIR"
         start_vmm vm-r 4 --vcpus=1

@@ -53,7 +53,7 @@ cap_value() {
 }
 
 @test "KVM capabilities in status equal KVM_CHECK_EXTENSION on this host" {
-        [ -r /dev/kvm ] || skip "/dev/kvm is not readable here"
+        require_kvm
         run serrorctl status --json
         assert_success
         json=$output

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -150,6 +151,15 @@ static int make_vcpu(unsigned index) {
         return fd;
 }
 
+/* A plain fd that needs no KVM. */
+static int make_memfd(void) {
+        int fd = memfd_create("kvm-vcpu:0", MFD_CLOEXEC);
+
+        if (fd < 0)
+                die("memfd_create");
+        return fd;
+}
+
 static void vcpu_attach(uint32_t index, pid_t tid, int sig, int fd) {
         attach_msg m = { .type = ATTACH_MSG_VCPU_ATTACH };
 
@@ -208,13 +218,24 @@ int main(int argc, char *argv[]) {
                                 break;
                 }
         } else if (streq(scenario, "attach-before-hello")) {
-                vcpu_attach(0, tid, SIGUSR1, make_vcpu(0));
+                vcpu_attach(0, tid, SIGUSR1, make_memfd());
         } else if (streq(scenario, "hello-twice")) {
                 hello(name);
                 hello(name);
         } else if (streq(scenario, "regular-file-fd")) {
                 hello(name);
                 vcpu_attach(0, tid, SIGUSR1, open("/etc/hostname", O_RDONLY | O_CLOEXEC));
+        } else if (streq(scenario, "memfd-fd")) {
+                /* A memfd named like a vcpu: its link text must not pass for one. */
+                hello(name);
+                vcpu_attach(0, tid, SIGUSR1, make_memfd());
+        } else if (streq(scenario, "no-fd")) {
+                attach_msg m = { .type = ATTACH_MSG_VCPU_ATTACH };
+                hello(name);
+                m.vcpu_attach.tid = tid;
+                m.vcpu_attach.kick_signal = SIGUSR1;
+                send_msg(&m, NULL, 0);
+                expect_reply();
         } else if (streq(scenario, "socket-fd")) {
                 int sv[2];
                 hello(name);
@@ -318,6 +339,12 @@ int main(int argc, char *argv[]) {
                 hello(name);
                 m.vcpu_detach.vcpu = 7;
                 send_msg(&m, NULL, 0);
+                expect_reply();
+        } else if (streq(scenario, "bye-empty")) {
+                attach_msg m = { .type = ATTACH_MSG_BYE };
+                hello(name);
+                send_msg(&m, NULL, 0);
+                expect_reply();
                 expect_reply();
         } else if (streq(scenario, "bye")) {
                 attach_msg m = { .type = ATTACH_MSG_BYE };
