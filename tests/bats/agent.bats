@@ -92,9 +92,9 @@ start_vmm() {
         wait_until 50 vm_vcpus_are vm-restart "[0,1]"
         serror_daemon_stop "$DIR"
         serror_daemon_start "$DIR"
-        start=$(date +%s%N)
+        start=$(now_ms)
         wait_until 50 vm_vcpus_are vm-restart "[0,1]"
-        elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+        elapsed_ms=$(($(now_ms) - start))
         echo "# re-attached after ${elapsed_ms} ms" >&3
         [ "$elapsed_ms" -lt 5000 ]
         kill -0 "$VMM_PID"
@@ -143,7 +143,6 @@ start_vmm() {
 
 @test "a wedged agent delays no other VM's injection" {
         require_vmm
-        [ "$(uname -m)" = x86_64 ] || skip "the answer used here is x86_64's"
         mkfifo "$DIR/wedged.in"
         "$abs_top_builddir/tests/helpers/attach-client" "$SOCK" attach wedged 1 <"$DIR/wedged.in" >"$DIR/wedged.out" 2>&1 3>&- &
         exec 6>"$DIR/wedged.in"
@@ -152,9 +151,9 @@ start_vmm() {
         wait_until 50 vm_vcpus_are vm-live "[0]"
         run serrorctl inject --no-wait --timeout=20s wedged uer
         assert_success
-        start=$(date +%s%N)
+        start=$(now_ms)
         run serrorctl inject --json vm-live uer
-        elapsed_ms=$((($(date +%s%N) - start) / 1000000))
-        [ "$(jq -r '.[0].error' <<<"$output")" = EOPNOTSUPP ]
+        elapsed_ms=$(($(now_ms) - start))
+        passed_guards "$output"
         [ "$elapsed_ms" -lt 2000 ] || fail "the live VM waited ${elapsed_ms} ms behind the wedged one"
 }

@@ -108,7 +108,7 @@ check() {
 @test "every bad input without a vcpu gets a clear error, the daemon stays up and leaks no fd" {
         before=$(serrord_fds)
         refused=$(serrorctl status --json | jq '.counters["attach-refused"]')
-        check regular-file-fd "ENOTTY vcpu 0 refused: the fd is not a KVM object (/etc/hostname)"
+        check regular-file-fd "ENOTTY vcpu 0 refused: the fd is not a KVM object (/etc/passwd)"
         check socket-fd "ENOTTY vcpu 0 refused: the fd is not a KVM object (socket:"
         check memfd-fd "ENOTTY vcpu 0 refused: the fd is not a KVM object (/memfd:kvm-vcpu:0 (deleted))"
         check attach-before-hello "ENOTCONN send HELLO before VCPU_ATTACH"

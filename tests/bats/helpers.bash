@@ -170,6 +170,27 @@ require_vmm() {
         [ -x "$abs_top_builddir/tests/vmm/serror-test-vmm" ] || skip "the test VMM is not built for this host"
 }
 
+# passed_guards JSON: the first outcome of `inject --json` went to the vcpu: injected on an
+# arm64 host, failed with EOPNOTSUPP on x86_64 (the agent cannot make an SError pending there).
+passed_guards() {
+        local outcome error
+        outcome=$(jq -r '.[0].outcome' <<<"$1")
+        error=$(jq -r '.[0].error' <<<"$1")
+        case $(uname -m) in
+        aarch64) [ "$outcome" = injected ] ;;
+        *) [ "$outcome" = failed ] && [ "$error" = EOPNOTSUPP ] ;;
+        esac || {
+                echo "expected the injection to reach the vcpu, got: $1" >&2
+                return 1
+        }
+}
+
+# now_ms: milliseconds since the epoch, without GNU date (the arm64 guest has busybox's).
+now_ms() {
+        local t=${EPOCHREALTIME/[.,]/}
+        echo $((t / 1000))
+}
+
 # have_kvm: true where real vcpus can be made.
 have_kvm() {
         [ -w /dev/kvm ]

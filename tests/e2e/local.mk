@@ -6,11 +6,13 @@
 # cross-build of the whole project (cross/, reused while the sources are
 # unchanged) and each test's work folder; `make clean-e2e` removes it.
 #
-# tests/e2e/arm64-tier has no file extension on purpose: Automake then runs
-# it with LOG_DRIVER, the TAP driver, and reports each of its scenarios.
+# tests/e2e/arm64-tier and tests/e2e/bats-tier have no file extension on
+# purpose: Automake then runs them with LOG_DRIVER, the TAP driver, and
+# reports each of their scenarios. bats-tier runs the BATS files that need
+# real vcpus inside arm64 KVM, on every host, /dev/kvm or not.
 # vmm-selftest.sh uses the plain driver (TEST_EXTENSIONS has .sh).
 
-e2e_tests = tests/e2e/vmm-selftest.sh tests/e2e/arm64-tier
+e2e_tests = tests/e2e/vmm-selftest.sh tests/e2e/arm64-tier tests/e2e/bats-tier
 
 TESTS += $(e2e_tests)
 EXTRA_DIST += $(e2e_tests) \
@@ -24,10 +26,15 @@ EXTRA_DIST += $(e2e_tests) \
 	tests/e2e/mkserror-initramfs \
 	tests/e2e/guest-lib.sh \
 	tests/e2e/arm64-tier.guest \
+	tests/e2e/bats-tier.guest \
 	tests/e2e/demo.guest
 
 check-arm64:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(e2e_tests)'
+
+# Only the BATS files in arm64 KVM.
+check-arm64-bats:
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS='tests/e2e/bats-tier'
 
 # The tier's older name.
 check-e2e: check-arm64
@@ -35,4 +42,4 @@ check-e2e: check-arm64
 clean-e2e:
 	-rm -rf $(abs_top_builddir)/tests/e2e/build
 
-.PHONY: check-arm64 check-e2e clean-e2e
+.PHONY: check-arm64 check-arm64-bats check-e2e clean-e2e

@@ -224,7 +224,7 @@ int main(int argc, char *argv[]) {
                 hello(name);
         } else if (streq(scenario, "regular-file-fd")) {
                 hello(name);
-                vcpu_attach(0, tid, SIGUSR1, open("/etc/hostname", O_RDONLY | O_CLOEXEC));
+                vcpu_attach(0, tid, SIGUSR1, open("/etc/passwd", O_RDONLY | O_CLOEXEC));
         } else if (streq(scenario, "memfd-fd")) {
                 /* A memfd named like a vcpu: its link text must not pass for one. */
                 hello(name);
