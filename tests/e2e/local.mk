@@ -27,6 +27,7 @@ EXTRA_DIST += $(e2e_tests) \
 	tests/e2e/guest-lib.sh \
 	tests/e2e/arm64-tier.guest \
 	tests/e2e/bats-tier.guest \
+	tests/e2e/mktools-initramfs \
 	tests/e2e/demo.guest
 
 check-arm64:
