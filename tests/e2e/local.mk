@@ -1,4 +1,5 @@
-# tests/e2e: the arm64 tier, arm64 KVM under QEMU (DOMAIN.md section 6), included from Makefile.am.
+# tests/e2e: the arm64 tier, arm64 KVM under QEMU (DOMAIN.md section 6), and the x86 tier, x86 KVM on
+# SVM emulated by QEMU (section 8), included from Makefile.am.
 #
 # Each test skips when the tools are missing: tests/e2e/setup-host installs
 # them. Downloads and generated files go to $(E2E_BUILD), default
@@ -13,9 +14,10 @@
 # vmm-selftest.sh uses the plain driver (TEST_EXTENSIONS has .sh).
 
 e2e_tests = tests/e2e/vmm-selftest.sh tests/e2e/arm64-tier tests/e2e/bats-tier
+x86_tests = tests/e2e/x86-bats-tier
 
-TESTS += $(e2e_tests)
-EXTRA_DIST += $(e2e_tests) \
+TESTS += $(e2e_tests) $(x86_tests)
+EXTRA_DIST += $(e2e_tests) $(x86_tests) \
 	tests/e2e/lib.sh \
 	tests/e2e/setup-host \
 	tests/e2e/fetch-guest \
@@ -37,10 +39,13 @@ check-arm64:
 check-arm64-bats:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='tests/e2e/bats-tier'
 
+check-x86:
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(x86_tests)'
+
 # The tier's older name.
 check-e2e: check-arm64
 
 clean-e2e:
-	-rm -rf $(abs_top_builddir)/tests/e2e/build
+	-rm -rf $(abs_top_builddir)/tests/e2e/build $(abs_top_builddir)/tests/e2e/build-x86_64
 
-.PHONY: check-arm64 check-arm64-bats check-e2e clean-e2e
+.PHONY: check-arm64 check-arm64-bats check-x86 check-e2e clean-e2e
