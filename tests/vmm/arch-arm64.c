@@ -134,13 +134,6 @@ int arch_handle_exit(struct vcpu *v) {
         }
 }
 
-static uint64_t clock_ns(clockid_t clock) {
-        struct timespec ts;
-
-        clock_gettime(clock, &ts);
-        return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
-}
-
 /*
  * The self-test of the injection path, on the vcpu's own thread between two
  * KVM_RUNs (DOMAIN.md section 5): read the pending state, make an SError with

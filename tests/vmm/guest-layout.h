@@ -8,11 +8,20 @@
  * index * MAILBOX_STRIDE. The VMM writes MB_MASK and MB_HEARTBEAT; the guest
  * writes MB_ACK (the mask state it has applied) and MB_LOOPS (a counter of its
  * main loop, so a test can see the vcpu making progress without exits).
+ *
+ * The x86 guest reports a machine check it took in the MB_MC_* words, then
+ * exits through PORT_MCE. There "masked" means the guest's #MC handler leaves
+ * MCG_STATUS.MCIP set, as a handler still at work would; unmasking clears it.
  */
 #define MB_MASK        0   /* u32, VMM -> guest: 1 = SErrors masked, 0 = unmasked */
 #define MB_ACK         4   /* u32, guest -> VMM: last MB_MASK value applied */
 #define MB_HEARTBEAT   8   /* u64, VMM -> guest: loops between heartbeat exits, 0 = never */
 #define MB_LOOPS      16   /* u64, guest -> VMM: main loop iterations so far */
+#define MB_MC_STATUS  24   /* u64, guest -> VMM: MCi_STATUS of the bank that reported */
+#define MB_MC_ADDR    32   /* u64: its MCi_ADDR */
+#define MB_MC_MISC    40   /* u64: its MCi_MISC */
+#define MB_MCG_STATUS 48   /* u64: MCG_STATUS as the handler found it */
+#define MB_MC_BANK    56   /* u32: the bank */
 #define MAILBOX_STRIDE 64
 #define MB_ACK_NONE    0xffffffff  /* MB_ACK before the guest has applied anything */
 
@@ -25,6 +34,8 @@
 #define RAM_BASE        0x0
 #define RAM_SIZE        0x200000
 #define GDT_ADDR        0x0500
+#define IDT_ADDR        0x0600     /* vectors 0 to 18 (#MC) */
+#define IDT_VECTORS     19
 #define PML4_ADDR       0x1000
 #define PDPT_ADDR       0x2000
 #define PD_ADDR         0x3000
@@ -34,6 +45,12 @@
 
 /* The x86 guest exits through port I/O: a 32-bit OUT carries the value. */
 #define PORT_HEARTBEAT  0x0510
+#define PORT_MCE        0x0514     /* the #MC handler filled MB_MC_*; the value is the bank */
+
+/* Machine-check MSRs (Intel SDM vol. 3B, chapter 16). */
+#define MSR_MCG_CAP     0x179
+#define MSR_MCG_STATUS  0x17a
+#define MSR_MC0_STATUS  0x401      /* MCi_STATUS = 0x401 + 4 i, ADDR + 1, MISC + 2 */
 
 #elif defined(__aarch64__)
 

@@ -432,7 +432,9 @@ static void help(void) {
                "  mask VCPU|all       guest masks SErrors (PSTATE.A); prints \"mask\" once applied\n"
                "  unmask VCPU|all     guest unmasks SErrors\n"
                "  inject VCPU ISS     self-test (arm64): the vcpu's own thread makes an SError\n"
-               "                      pending with KVM_SET_VCPU_EVENTS between two KVM_RUNs\n"
+               "                      pending with KVM_SET_VCPU_EVENTS between two KVM_RUNs;\n"
+               "                      on x86_64 ISS is an MCi_STATUS written to bank 1 with\n"
+               "                      KVM_X86_SET_MCE (RIPV|EIPV|MCIP with it when UC is set)\n"
                "  status              counters of every vcpu\n"
                "  quit                stop the VM and exit\n"
                "EOF on stdin keeps the VM running; SIGTERM or SIGINT stops it.\n"
@@ -454,6 +456,10 @@ static void help(void) {
                "  --no-pre-run                do not call serror_agent_before_run(): the agent\n"
                "                              then serves requests from its worker threads\n"
                "  --uuid=UUID                 the VM's UUID, sent to serrord\n"
+               "  --no-cr4-mce                x86_64: the guest leaves CR4.MCE clear, so a\n"
+               "                              machine check shuts it down\n"
+               "  --no-mce-setup              x86_64: no KVM_X86_SETUP_MCE by the VMM (KVM's\n"
+               "                              default: 32 banks, every MCi_CTL 0)\n"
                "  --help                      show this help\n",
                VMM_MAX_VCPUS, SIGUSR1, SIGUSR2, SIGRTMIN, SIGRTMAX, SIGUSR1, DEFAULT_HEARTBEAT_LOOPS);
 }
@@ -473,7 +479,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *ret) {
 /* Returns 0 to run, 1 to exit successfully (--help), -EINVAL on a bad option. */
 static int parse_options(int argc, char **argv, struct vm *vm, unsigned *ret_vcpus, uint64_t *ret_heartbeat) {
         enum { OPT_NAME = 256, OPT_VCPUS, OPT_LABEL, OPT_KICK, OPT_EXITS, OPT_HEARTBEAT, OPT_HELP, OPT_ATTACH,
-               OPT_AGENT_MODE, OPT_NO_PRE_RUN, OPT_UUID };
+               OPT_AGENT_MODE, OPT_NO_PRE_RUN, OPT_UUID, OPT_NO_CR4_MCE, OPT_NO_MCE_SETUP };
         static const struct option options[] = {
                 { "name",        required_argument, NULL, OPT_NAME },
                 { "vcpus",       required_argument, NULL, OPT_VCPUS },
@@ -486,6 +492,8 @@ static int parse_options(int argc, char **argv, struct vm *vm, unsigned *ret_vcp
                 { "agent-mode",  required_argument, NULL, OPT_AGENT_MODE },
                 { "no-pre-run",  no_argument,       NULL, OPT_NO_PRE_RUN },
                 { "uuid",        required_argument, NULL, OPT_UUID },
+                { "no-cr4-mce",  no_argument,       NULL, OPT_NO_CR4_MCE },
+                { "no-mce-setup", no_argument,      NULL, OPT_NO_MCE_SETUP },
                 {}
         };
         unsigned long n;
@@ -550,6 +558,12 @@ static int parse_options(int argc, char **argv, struct vm *vm, unsigned *ret_vcp
                 case OPT_HELP:
                         help();
                         return 1;
+                case OPT_NO_CR4_MCE:
+                        vm->x86_cr4_mce = false;
+                        break;
+                case OPT_NO_MCE_SETUP:
+                        vm->x86_setup_mce = false;
+                        break;
                 case OPT_ATTACH:
                         vm->attach = true;
                         vm->attach_socket = optarg;
@@ -661,6 +675,8 @@ int main(int argc, char **argv) {
                 .name = "serror-test-vmm",
                 .kick_signal = SIGUSR1,
                 .guest_exits = true,
+                .x86_cr4_mce = true,
+                .x86_setup_mce = true,
                 .kvm_fd = -EBADF,
                 .vm_fd = -EBADF,
                 .notify_fd = -EBADF,

@@ -80,3 +80,10 @@ struct timespec realtime_in_ms(unsigned ms) {
         }
         return ts;
 }
+
+uint64_t clock_ns(clockid_t clock) {
+        struct timespec ts;
+
+        clock_gettime(clock, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}

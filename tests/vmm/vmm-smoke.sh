@@ -106,13 +106,18 @@ echo "mask all" >&3
 check "mask all" wait_for '"event":"mask"' 2 10
 echo "unmask 1" >&3
 check "unmask 1" wait_for '"event":"unmask","vcpu":1,"masked":false' 1 10
-echo "inject 0 0xc11" >&3
 if [ "$(uname -m)" = aarch64 ]; then
+        echo "inject 0 0xc11" >&3
         # vcpu 0 is masked: the SError stays pending, written exactly.
         check "inject on arm64: vcpu 0 wrote the ISS" wait_for '"event":"self-inject","vcpu":0,"iss":"0xc11","pending_before":0,' 1 10
         check "inject on arm64: it reads back pending" contains "$(nth '"event":"self-inject"' 1)" '"result":"ok","pending_after":1,"esr_after":"0xc11"'
 else
-        check "inject explains that SError needs arm64" wait_for 'SError injection needs an arm64 host' 1 10
+        # A corrected machine check: logged in bank 1, no #MC (DOMAIN.md section 8).
+        echo "inject 0 0x9c00000000000001" >&3
+        check "inject on x86_64: vcpu 0 wrote bank 1" wait_for '"event":"self-inject","vcpu":0,"status":"0x9c00000000000001","bank":1,"mcg_status":"0x0","result":"ok"' 1 10
+        # A status without VAL is refused by KVM.
+        echo "inject 1 0x3d000000000000c0" >&3
+        check "inject on x86_64: a status without VAL is refused" wait_for '"event":"self-inject","vcpu":1,"status":"0x3d000000000000c0","bank":1,"mcg_status":"0x7","result":"EINVAL"' 1 10
 fi
 echo "frobnicate" >&3
 check "unknown command is an error event" wait_for '"event":"error","command":"frobnicate"' 1 10
@@ -136,12 +141,18 @@ check "SIGTERM: exit event" contains "$(nth '"event":"exit"' 1)" '"reason":"sign
 # 2. A vcpu that never exits by itself: only kicks bring it out of KVM_RUN.
 start --vcpus=2 --guest-exits=never
 check "never: ready" wait_for '"event":"ready"' 1 20
-echo "inject 1 0x11" >&3
+if [ "$(uname -m)" = aarch64 ]; then
+        echo "inject 1 0x11" >&3
+else
+        echo "inject 1 0xbd000000000000c0" >&3
+fi
 if [ "$(uname -m)" = aarch64 ]; then
         check "never: kicked vcpu 1 served the request" wait_for '"event":"self-inject","vcpu":1,' 1 10
         check "never: vcpu 1 took the SError" wait_for '"event":"serror","vcpu":1,"esr":"0xbe000011"' 1 10
 else
-        check "never: kicked vcpu 1 served the request" wait_for '"event":"error","command":"inject","vcpu":1' 1 10
+        check "never: kicked vcpu 1 served the request" wait_for '"event":"self-inject","vcpu":1,' 1 10
+        check "never: vcpu 1 took the machine check (SRAO)" \
+                wait_for '"event":"mce","vcpu":1,"bank":1,"status":"0xbd000000000000c0","addr":"0x0","misc":"0x0","mcg_status":"0x7"' 1 10
 fi
 echo "mask 0" >&3
 check "never: mask without exits" wait_for '"event":"mask","vcpu":0' 1 10

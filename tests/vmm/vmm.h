@@ -53,7 +53,7 @@ struct vcpu {
         atomic_uint_fast64_t runs;      /* KVM_RUN calls that returned */
         atomic_uint_fast64_t eintr;     /* ... of which interrupted by a signal */
         atomic_uint_fast64_t heartbeats;
-        atomic_uint_fast64_t serrors;
+        atomic_uint_fast64_t serrors;  /* SErrors (arm64) or machine checks (x86) the guest took */
         atomic_bool dead;               /* the vcpu stopped on an error */
 };
 
@@ -73,6 +73,10 @@ struct vm {
         int vm_fd;
         void *ram;                      /* host view of guest RAM (RAM_BASE, RAM_SIZE) */
         bool can_inject_serror;         /* arm64 only */
+        /* x86_64 only: the guest sets CR4.MCE (else a machine check shuts it
+         * down), and the VMM sets MCE up on each vcpu as QEMU does. */
+        bool x86_cr4_mce;
+        bool x86_setup_mce;
 
         unsigned n_vcpus;
         struct vcpu vcpus[VMM_MAX_VCPUS];
@@ -101,6 +105,7 @@ void emit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Writes s as a JSON string literal (with quotes) into buf; returns buf. */
 const char *json_str(char *buf, size_t size, const char *s);
 uint64_t now_ms(void);          /* CLOCK_MONOTONIC */
+uint64_t clock_ns(clockid_t clock);
 void sleep_ms(unsigned ms);
 struct timespec realtime_in_ms(unsigned ms);    /* deadline for pthread_cond_timedwait() */
 
@@ -143,3 +148,6 @@ void arch_self_inject(struct vcpu *v, uint64_t iss);
 /* Guest code, assembled from guest-<arch>.S into the VMM's read-only data. */
 extern const uint8_t serror_guest_start[];
 extern const uint8_t serror_guest_end[];
+#if defined(__x86_64__)
+extern const uint8_t serror_guest_mc_handler[];
+#endif
