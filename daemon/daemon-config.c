@@ -9,6 +9,7 @@
 #include "attach-proto.h"
 #include "macro.h"
 #include "parse-util.h"
+#include "read-file.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024)
 
@@ -175,30 +176,20 @@ static int config_assign(const char *section, const char *key, const char *value
 }
 
 int daemon_config_load(DaemonConfig *c, const char *path, bool missing_ok, serror_diag *diag) {
-        _cleanup_fclose_ FILE *f = NULL;
         _cleanup_free_ char *text = NULL;
         size_t len;
         int r;
 
-        f = fopen(path, "re");
-        if (!f) {
-                r = negative_errno();
-                if (r == -ENOENT && missing_ok)
-                        return 0;
-                snprintf(diag->message, sizeof(diag->message), "%s: %s", path, strerror(-r));
+        r = read_regular_file(path, CONFIG_FILE_MAX, &text, &len);
+        if (r == -ENOENT && missing_ok)
+                return 0;
+        if (r == -EFBIG) {
+                snprintf(diag->message, sizeof(diag->message), "%s: larger than %d bytes", path, CONFIG_FILE_MAX);
                 return r;
         }
-        text = malloc(CONFIG_FILE_MAX + 1);
-        if (!text)
-                return -ENOMEM;
-        len = fread(text, 1, CONFIG_FILE_MAX + 1, f);
-        if (ferror(f)) {
-                snprintf(diag->message, sizeof(diag->message), "%s: read error", path);
-                return -EIO;
-        }
-        if (len > CONFIG_FILE_MAX) {
-                snprintf(diag->message, sizeof(diag->message), "%s: larger than %d bytes", path, CONFIG_FILE_MAX);
-                return -EFBIG;
+        if (r < 0) {
+                snprintf(diag->message, sizeof(diag->message), "%s: %s", path, read_file_strerror(r));
+                return r;
         }
 
         r = conf_parse(text, len, config_assign, c, diag);

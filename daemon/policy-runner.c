@@ -18,6 +18,7 @@
 #include "log.h"
 #include "manager.h"
 #include "policy-runner.h"
+#include "read-file.h"
 #include "vm.h"
 
 /* Each policy injection gets this long to land; a policy has no timeout key. */
@@ -333,35 +334,6 @@ typedef struct PolicyFile {
         Policy *policy;
 } PolicyFile;
 
-static int read_file(const char *path, char **ret, size_t *ret_size) {
-        _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ char *buf = NULL;
-        struct stat st;
-        ssize_t n;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return negative_errno();
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
-        if (!S_ISREG(st.st_mode))
-                return -EISDIR;
-        if (st.st_size > (off_t) POLICY_TEXT_MAX)
-                return -EFBIG;
-        buf = malloc((size_t) st.st_size + 1);
-        if (!buf)
-                return -ENOMEM;
-        n = read(fd, buf, (size_t) st.st_size + 1);
-        if (n < 0)
-                return negative_errno();
-        if ((size_t) n > (size_t) st.st_size)
-                return -EFBIG;
-        buf[n] = '\0';
-        *ret = TAKE_PTR(buf);
-        *ret_size = (size_t) n;
-        return 0;
-}
-
 static int json_suffix(const struct dirent *d) {
         size_t n = strlen(d->d_name);
         return d->d_name[0] != '.' && n > 5 && streq(d->d_name + n - 5, ".json");
@@ -400,9 +372,9 @@ int running_policies_load_directory(Manager *m, const char *dir, char **ret_erro
                         r = -ENOMEM;
                         goto out;
                 }
-                r = read_file(f->path, &f->text, &f->size);
+                r = read_regular_file(f->path, POLICY_TEXT_MAX, &f->text, &f->size);
                 if (r < 0) {
-                        fprintf(err, "%s: %s\n", f->path, strerror(-r));
+                        fprintf(err, "%s: %s\n", f->path, read_file_strerror(r));
                         continue;
                 }
                 r = policy_parse(f->text, f->size, &f->policy, &diag);

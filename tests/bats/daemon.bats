@@ -91,3 +91,14 @@ teardown() {
         assert_success
         diff -u "$abs_top_srcdir/daemon/org.serror.serror1.Manager.xml" <(echo "$output")
 }
+
+@test "serrord refuses a configuration file that is a FIFO, at once and by name" {
+        dir=$(mktemp -d "$BATS_TEST_TMPDIR/fifo.XXXXXX")
+        mkfifo "$dir/serrord.conf"
+        ln -s "$dir/serrord.conf" "$dir/link.conf"
+        for conf in "$dir/serrord.conf" "$dir/link.conf"; do
+                run timeout 10 "$SERRORD" --log-target=stderr --config="$conf" --attach-socket="$dir/attach.sock"
+                assert_failure 2
+                assert_output --partial "invalid configuration: $conf: not a regular file"
+        done
+}

@@ -242,3 +242,21 @@ JSON
         run nobody "$SERRORCTL" policy stop twice
         assert_failure 5
 }
+
+@test "a FIFO in the policy directory, or a symlink to one, is refused by name; serrord never blocks on it" {
+        mkfifo "$DIR/policies.d/fifo.json"
+        ln -s "$DIR/policies.d/fifo.json" "$DIR/policies.d/link.json"
+        # At start: the directory is read, the FIFO refused, serrord answers.
+        serror_daemon_start "$DIR"
+        grep -q "fifo.json: not a regular file" "$DIR/serrord.log"
+        run timeout 10 "$SERRORCTL" policy reload
+        assert_failure 2
+        assert_output --partial "fifo.json: not a regular file"
+        assert_output --partial "link.json: not a regular file"
+        run timeout 10 "$SERRORCTL" status
+        assert_success
+        kill -HUP "$SERRORD_PID"
+        run timeout 10 "$SERRORCTL" status
+        assert_success
+        serror_daemon_stop "$DIR"
+}
