@@ -347,9 +347,37 @@ static int run(int argc, char *argv[]) {
         return v->run(argc - optind, argv + optind);
 }
 
+/*
+ * Output that did not reach its reader is a failure, whatever the verb
+ * thought: a full disk or a closed stdout must not look like success to a
+ * script. fclose() also reports what a delayed write found.
+ */
+static int finish_stdout(void) {
+        bool failed = ferror(stdout);
+        int err = 0;
+
+        if (fflush(stdout) != 0) {
+                failed = true;
+                err = errno;
+        }
+        if (fclose(stdout) != 0 && !failed) {
+                failed = true;
+                err = errno;
+        }
+        if (!failed)
+                return 0;
+        /* ferror() keeps no errno: a failed write's is usually still in errno. */
+        if (err == 0)
+                err = errno ? errno : EIO;
+        fprintf(stderr, "serrorctl: write error on standard output: %s\n", strerror(err));
+        return -EIO;
+}
+
 int main(int argc, char *argv[]) {
         int r = run(argc, argv);
 
+        if (finish_stdout() < 0 && r == 0)
+                return CLI_EXIT_FAILURE;
         if (r >= 0)
                 return r;
         switch (r) {

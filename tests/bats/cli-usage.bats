@@ -141,3 +141,17 @@ setup() {
                 grep -q "^\.BI $key= " "$abs_top_srcdir/man/serrord.8" || fail "serrord.8 lacks $key="
         done
 }
+
+@test "output that cannot be written is a failure, with the reason" {
+        run serrorctl encode uer
+        assert_success
+        run bash -c '"$0" encode uer >/dev/full' "$SERRORCTL"
+        assert_failure 1
+        assert_output "serrorctl: write error on standard output: No space left on device"
+        run bash -c '"$0" decode --json 0xbe000c11 >&-' "$SERRORCTL"
+        assert_failure 1
+        assert_output "serrorctl: write error on standard output: Bad file descriptor"
+        # A verb that already failed keeps its own exit status.
+        run bash -c '"$0" encode aet=bogus >/dev/full' "$SERRORCTL"
+        assert_failure 2
+}
