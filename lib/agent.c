@@ -252,6 +252,11 @@ static int build_hello(const serror_agent_options *o, attach_hello *ret) {
         serror_diag diag = {};
         int r;
 
+        if (o->vm_name && attach_name_looks_like_uuid(o->vm_name)) {
+                log_options_error(o, "VM name \"%s\" has the shape of a UUID: pass it as the uuid option instead",
+                                  o->vm_name);
+                return -EINVAL;
+        }
         if (!attach_vm_name_is_valid(o->vm_name)) {
                 log_options_error(o, "VM name \"%.80s\" is not valid: 1..%u characters of A-Z a-z 0-9 and - _ . : + @, "
                                   "starting with a letter or digit",

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The attach protocol's wire codec: every byte read and written explicitly, little-endian, checked. */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -120,8 +121,20 @@ static bool cstring_ok(const char *s, size_t min, size_t max, bool (*ok)(uint8_t
         return n >= min && n <= max && bytes_first_bad((const uint8_t *) s, n, ok) == n;
 }
 
+bool attach_name_looks_like_uuid(const char *s) {
+        /* 8-4-4-4-12 hex digits, as VMs' UUIDs are written and looked up. */
+        static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+
+        if (!s || strlen(s) != sizeof(shape) - 1)
+                return false;
+        for (size_t i = 0; shape[i]; i++)
+                if (shape[i] == '-' ? s[i] != '-' : !isxdigit((unsigned char) s[i]))
+                        return false;
+        return true;
+}
+
 bool attach_vm_name_is_valid(const char *s) {
-        return cstring_ok(s, 1, ATTACH_NAME_MAX, name_char_ok);
+        return cstring_ok(s, 1, ATTACH_NAME_MAX, name_char_ok) && !attach_name_looks_like_uuid(s);
 }
 
 bool attach_label_key_is_valid(const char *s) {
@@ -318,6 +331,11 @@ static int hello_validate(const attach_hello *h, serror_diag *diag) {
         r = check_cstring(h->name, sizeof(h->name), 1, ATTACH_NAME_MAX, name_char_ok, "VM name", diag);
         if (r < 0)
                 return r;
+        /* VMs are looked up by name or by UUID: a name shaped like a UUID could
+         * stand for another VM's UUID. */
+        if (attach_name_looks_like_uuid(h->name))
+                return diag_fail(diag, -EINVAL, "VM name '%s' has the shape of a UUID; send it as the UUID instead",
+                                 h->name);
         if (h->n_labels > ATTACH_LABELS_MAX)
                 return diag_fail(diag, -EINVAL, "%u labels, at most %u allowed", h->n_labels, ATTACH_LABELS_MAX);
         for (unsigned i = 0; i < h->n_labels; i++) {

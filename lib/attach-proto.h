@@ -212,7 +212,11 @@ static inline attach_arch attach_arch_native(void) {
 
 /* The character rules of doc/attach-protocol.md, for the agent to check a
  * VMM's configuration before it ever reaches the wire. */
+/* A VM name: 1 to ATTACH_NAME_MAX of the allowed characters, and not shaped
+ * like a UUID (names and UUIDs share one lookup). */
 bool attach_vm_name_is_valid(const char *s);
+/* s has the 8-4-4-4-12 hex-digit shape of a UUID. */
+bool attach_name_looks_like_uuid(const char *s);
 bool attach_label_key_is_valid(const char *s);
 bool attach_label_value_is_valid(const char *s);
 bool attach_message_is_valid(const char *s);

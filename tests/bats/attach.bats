@@ -245,3 +245,15 @@ check() {
         rm -rf "$dir"
         serror_daemon_start "$SERROR_DIR" --attach-socket="$(cat "$BATS_FILE_TMPDIR/sockdir")/attach.sock"
 }
+
+@test "a VM name shaped like a UUID is refused: it could capture another VM's detach and inject" {
+        # The agent library refuses to send it; serrord refuses it when sent anyway.
+        run "$CLIENT" "$SOCK" hello 6b1e8c1a-2f0d-4c57-9a3e-0d1f2e3c4b5a
+        assert_failure 1
+        assert_output --partial "has the shape of a UUID; send it as the UUID instead"
+        run "$CLIENT" "$SOCK" hello-raw-name 6b1e8c1a-2f0d-4c57-9a3e-0d1f2e3c4b5a
+        assert_output --partial "EBADMSG VM name '6b1e8c1a-2f0d-4c57-9a3e-0d1f2e3c4b5a' has the shape of a UUID"
+        vm_count_is 0
+        run "$CLIENT" "$SOCK" hello not-a-uuid-6b1e8c1a
+        assert_output --partial "0 OK attached as not-a-uuid-6b1e8c1a"
+}

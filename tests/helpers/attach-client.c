@@ -346,6 +346,28 @@ int main(int argc, char *argv[]) {
                 send_msg(&m, NULL, 0);
                 expect_reply();
                 expect_reply();
+        } else if (streq(scenario, "hello-raw-name")) {
+                /* A HELLO whose name the encoder would refuse (NAME, at most 64
+                 * bytes): encoded with a placeholder of the same length, which
+                 * is then overwritten in the record. */
+                attach_msg m = { .type = ATTACH_MSG_HELLO };
+                uint8_t buf[ATTACH_MSG_SIZE_MAX];
+                size_t len, n = strlen(name);
+                uint8_t *at;
+
+                m.request_id = next_id++;
+                m.hello.vmm_pid = getpid();
+                m.hello.arch = attach_arch_native();
+                memset(m.hello.name, 'p', n < ATTACH_NAME_MAX ? n : ATTACH_NAME_MAX);
+                len = encode(&m, buf);
+                at = memmem(buf, len, m.hello.name, strlen(m.hello.name));
+                if (!at || n > ATTACH_NAME_MAX) {
+                        fprintf(stderr, "attach-client: cannot place the name\n");
+                        return 1;
+                }
+                memcpy(at, name, n);
+                send_raw(buf, len, NULL, 0);
+                expect_reply();
         } else if (streq(scenario, "bye")) {
                 attach_msg m = { .type = ATTACH_MSG_BYE };
                 hello(name);

@@ -625,6 +625,8 @@ static void test_hello_contents(void) {
         check_bad_name("a*", 2, "VM name with a glob character");
         check_bad_name("-vm", 3, "VM name starting with '-'");
         check_bad_name(".vm", 3, "VM name starting with '.'");
+        check_bad_name("6b1e8c1a-2f0d-4c57-9a3e-0d1f2e3c4b5a", 36, "VM name shaped like a UUID");
+        check_bad_name("6B1E8C1A-2F0D-4C57-9A3E-0D1F2E3C4B5A", 36, "VM name shaped like an upper-case UUID");
         memset(big, 'a', sizeof(big));
         check_bad_name(big, ATTACH_NAME_MAX + 1, "65-byte VM name");
         check_bad_name(big, 255, "255-byte VM name");
@@ -1074,6 +1076,13 @@ static void test_tables(void) {
                        !attach_vm_name_is_valid("") && !attach_vm_name_is_valid(NULL) &&
                        !attach_vm_name_is_valid("_a") && !attach_vm_name_is_valid("a,b"),
                "VM name character rules");
+        tap_ok(!attach_vm_name_is_valid("6b1e8c1a-2f0d-4c57-9a3e-0d1f2e3c4b5a") &&
+                       attach_name_looks_like_uuid("6B1E8C1A-2F0D-4C57-9A3E-0D1F2E3C4B5A") &&
+                       attach_vm_name_is_valid("6b1e8c1a-2f0d-4c57-9a3e-0d1f2e3c4b5") &&
+                       attach_vm_name_is_valid("6b1e8c1a-2f0d-4c57-9a3e-0d1f2e3c4b5ax") &&
+                       attach_vm_name_is_valid("6b1e8c1a2f0d4c579a3e0d1f2e3c4b5a") &&
+                       attach_vm_name_is_valid("gb1e8c1a-2f0d-4c57-9a3e-0d1f2e3c4b5a"),
+               "a VM name may not have the shape of a UUID; near misses are names");
         memset(big, 'n', sizeof(big));
         big[ATTACH_NAME_MAX] = '\0';
         tap_ok(attach_vm_name_is_valid(big), "64-byte VM name is valid");
