@@ -2,6 +2,7 @@
 /* One agent connection: hardened receive with fd passing, the HELLO/VCPU_ATTACH rules, replies, and the VMM's pidfd. */
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <linux/kcmp.h>
 #include <inttypes.h>
@@ -91,6 +92,7 @@ Connection *connection_free(Connection *c, const char *reason) {
         }
         ev_io_stop(loop, &c->io);
         ev_io_stop(loop, &c->pidfd_io);
+        ev_timer_stop(loop, &c->deadline);
         connection_drain(c);
         c->fd = safe_close(c->fd);
         c->pidfd = safe_close(c->pidfd);
@@ -177,13 +179,39 @@ int connection_send_notice(Connection *c, int error, const char *message) {
         return reply(c, 0, error, "%s", message);
 }
 
+static void on_deadline(struct ev_loop *loop, ev_timer *w, int revents) {
+        Connection *c = container_of(w, Connection, deadline);
+
+        if (c->close_after_flush) {
+                log_info("Closed the connection of pid %d (%s): the agent did not read serrord's last notice.",
+                         (int) c->peer.pid, c->peer_comm);
+                connection_free(c, "the agent did not read serrord's last notice");
+                return;
+        }
+        log_warning("Closed an agent connection: pid %d (%s) sent no HELLO within %.3g s (HelloTimeout=).",
+                    (int) c->peer.pid, c->peer_comm, (double) c->server->manager->config->hello_timeout_usec / 1e6);
+        c->server->manager->counters[COUNTER_ATTACH_REFUSED]++;
+        connection_close_with_notice(c, ETIMEDOUT, "no HELLO in time (HelloTimeout=)");
+}
+
 void connection_close_with_notice(Connection *c, int error, const char *message) {
+        struct ev_loop *loop = c->server->manager->loop;
+
         (void) connection_send_notice(c, error, message);
-        c->close_after_flush = true;
         if (!c->out_head) {
                 connection_free(c, message);
                 return;
         }
+        /* The agent is not reading. The decision is final now: the VM and its
+         * vcpu fds go at once; only the socket waits a little for the notice. */
+        if (c->vm) {
+                log_info("VM %s (pid %d) detached: %s.", c->vm->name, (int) c->peer.pid, message);
+                c->vm = vm_free(c->vm, message);
+        }
+        c->close_after_flush = true;
+        ev_timer_stop(loop, &c->deadline);
+        ev_timer_set(&c->deadline, CONNECTION_CLOSE_GRACE_S, 0.);
+        ev_timer_start(loop, &c->deadline);
         connection_update_io(c);
 }
 
@@ -235,6 +263,7 @@ static int handle_hello(Connection *c, const attach_msg *m) {
         r = vm_new(manager, c, h, c->peer.pid, c->peer.uid, &c->vm);
         if (r < 0)
                 return reply(c, m->request_id, -r, "serrord could not register the VM: %s", strerror(-r));
+        ev_timer_stop(manager->loop, &c->deadline);
         log_info("VM %s attached: pid %d (%s), uid %u, %u label(s).", h->name, (int) c->peer.pid, c->peer_comm,
                  (unsigned) c->peer.uid, h->n_labels);
         return reply(c, m->request_id, 0, "attached as %s", h->name);
@@ -576,6 +605,36 @@ static void read_comm(pid_t pid, char *buf, size_t size) {
         buf[strcspn(buf, "\n")] = '\0';
 }
 
+bool connection_reap_if_closed(Connection *c) {
+        struct pollfd p = { .fd = c->fd, .events = POLLRDHUP };
+
+        if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLHUP | POLLRDHUP | POLLERR)))
+                return false;
+        /* What it sent before it went still counts (a BYE, its last results). */
+        for (unsigned i = 0; i < CONNECTION_OUT_MAX && !c->close_after_flush; i++)
+                if (connection_receive_one(c) <= 0)
+                        break;
+        connection_free(c, "connection closed");
+        return true;
+}
+
+/* Connections other than self whose peer is still there (of self's uid when
+ * same_uid), plus self. Peers that hung up are reaped on the way: in a burst
+ * of accepts their EOF may not have been read yet. */
+static unsigned count_live_connections(AttachServer *s, Connection *self, bool same_uid) {
+        unsigned n = 1;
+        Connection *next;
+
+        for (Connection *c = s->connections; c; c = next) {
+                next = c->next;
+                if (c == self || (same_uid && c->peer.uid != self->peer.uid))
+                        continue;
+                if (!connection_reap_if_closed(c))
+                        n++;
+        }
+        return n;
+}
+
 int connection_new(AttachServer *s, int fd, Connection **ret) {
         Manager *m = s->manager;
         gid_t groups[PEER_GROUPS_MAX];
@@ -594,6 +653,7 @@ int connection_new(AttachServer *s, int fd, Connection **ret) {
         c->pidfd = -EBADF;
         ev_io_init(&c->io, on_io, fd, EV_READ);
         ev_io_init(&c->pidfd_io, on_peer_exit, -1, EV_READ);
+        ev_timer_init(&c->deadline, on_deadline, 0., 0.);
         c->next = s->connections;
         if (s->connections)
                 s->connections->prev = c;
@@ -620,11 +680,21 @@ int connection_new(AttachServer *s, int fd, Connection **ret) {
                 connection_close_with_notice(c, EACCES, text);
                 return -EACCES;
         }
-        if (s->n_connections > m->config->max_connections) {
+        if (s->n_connections > m->config->max_connections &&
+            count_live_connections(s, c, false) > m->config->max_connections) {
                 log_warning("Refused an agent: pid %d (%s): %u connections (MaxConnections=).", (int) c->peer.pid,
                             c->peer_comm, m->config->max_connections);
                 m->counters[COUNTER_ATTACH_REFUSED]++;
                 connection_close_with_notice(c, EDQUOT, "too many agent connections (MaxConnections=)");
+                return -EDQUOT;
+        }
+        /* One allowed user must not be able to take every connection. */
+        if (c->peer.uid != 0 && count_live_connections(s, c, true) > m->config->max_connections_per_user) {
+                log_warning("Refused an agent: pid %d (%s): uid %u has %u connections (MaxConnectionsPerUser=).",
+                            (int) c->peer.pid, c->peer_comm, (unsigned) c->peer.uid,
+                            m->config->max_connections_per_user);
+                m->counters[COUNTER_ATTACH_REFUSED]++;
+                connection_close_with_notice(c, EDQUOT, "too many connections from this uid (MaxConnectionsPerUser=)");
                 return -EDQUOT;
         }
 
@@ -637,6 +707,8 @@ int connection_new(AttachServer *s, int fd, Connection **ret) {
         }
         ev_io_set(&c->pidfd_io, c->pidfd, EV_READ);
         ev_io_start(m->loop, &c->pidfd_io);
+        ev_timer_set(&c->deadline, (double) m->config->hello_timeout_usec / 1e6, 0.);
+        ev_timer_start(m->loop, &c->deadline);
         log_debug("Agent connected: pid %d (%s), uid %u.", (int) c->peer.pid, c->peer_comm, (unsigned) c->peer.uid);
         *ret = c;
         return 0;

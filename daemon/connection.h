@@ -32,6 +32,9 @@ typedef struct Connection {
         unsigned n_out;
         bool close_after_flush;
         const char *close_reason; /* why, once decided (static text) */
+        /* Until HELLO: the HELLO deadline. Once closing with output left: how
+         * long the agent gets to read its notice. */
+        ev_timer deadline;
 
         struct Connection *next, *prev;
 } Connection;
@@ -46,5 +49,13 @@ Connection *connection_free(Connection *c, const char *reason);
 int connection_send(Connection *c, const attach_msg *m);
 /* Queue a connection-level notice (REPLY with request id 0). */
 int connection_send_notice(Connection *c, int error, const char *message);
-/* Send a connection-level notice (REPLY with request id 0), then close once flushed. */
+/* Send a connection-level notice (REPLY with request id 0) and end the
+ * connection: its VM, if any, is forgotten and its fds closed at once; the
+ * socket stays only while the notice waits for the agent, at most
+ * CONNECTION_CLOSE_GRACE_S seconds. */
 void connection_close_with_notice(Connection *c, int error, const char *message);
+/* If the peer has already hung up, processes what it sent, frees c and
+ * returns true: such a connection must not count against a limit. */
+bool connection_reap_if_closed(Connection *c);
+
+#define CONNECTION_CLOSE_GRACE_S 2.0

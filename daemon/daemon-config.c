@@ -20,6 +20,8 @@ int daemon_config_init(DaemonConfig *c) {
                 .kvm_device = strdup("/dev/kvm"),
                 .attach_socket = strdup(DAEMON_DEFAULT_ATTACH_SOCKET),
                 .max_connections = 256,
+                .max_connections_per_user = 32,
+                .hello_timeout_usec = 5 * 1000000ULL,
                 .max_vms_per_user = 64,
                 .max_vcpus_per_vm = 1024,
                 .history_size = 1000,
@@ -123,6 +125,11 @@ static int config_assign(const char *section, const char *key, const char *value
                         return parse_id_list(value, c->attach_groups, &c->n_attach_groups, diag);
                 if (streq(key, "MaxConnections"))
                         return parse_limit(value, 65536, &c->max_connections, diag);
+                if (streq(key, "MaxConnectionsPerUser"))
+                        return parse_limit(value, 65536, &c->max_connections_per_user, diag);
+                if (streq(key, "HelloTimeout"))
+                        return parse_duration_usec(value, &c->hello_timeout_usec) < 0 || c->hello_timeout_usec == 0 ?
+                                diag_text(diag, "expected a duration above 0 such as 5s or 500ms", value) : 0;
                 if (streq(key, "MaxVMsPerUser"))
                         return parse_limit(value, 65536, &c->max_vms_per_user, diag);
                 if (streq(key, "MaxVcpusPerVM"))

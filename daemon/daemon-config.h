@@ -31,6 +31,8 @@ typedef struct DaemonConfig {
         ConfigId attach_groups[DAEMON_CONFIG_ID_MAX]; /* [Attach] AllowGroups= */
         unsigned n_attach_groups;
         unsigned max_connections;   /* [Attach] MaxConnections= */
+        unsigned max_connections_per_user; /* [Attach] MaxConnectionsPerUser= (not root) */
+        uint64_t hello_timeout_usec; /* [Attach] HelloTimeout= */
         unsigned max_vms_per_user;  /* [Attach] MaxVMsPerUser= */
         unsigned max_vcpus_per_vm;  /* [Attach] MaxVcpusPerVM= */
 

@@ -257,3 +257,72 @@ check() {
         run "$CLIENT" "$SOCK" hello not-a-uuid-6b1e8c1a
         assert_output --partial "0 OK attached as not-a-uuid-6b1e8c1a"
 }
+
+@test "detach is final at once, even when the agent does not read: the VM and its fds are gone when the call returns" {
+        before=$(serrord_fds)
+        n=$(vcpus_here 2)
+        mkfifo "$BATS_TEST_TMPDIR/stuck.in"
+        # 300 unanswered requests fill the socket: serrord holds replies it cannot send.
+        "$CLIENT" "$SOCK" hello-no-read stuck-vm "$n" 300 <"$BATS_TEST_TMPDIR/stuck.in" >"$BATS_TEST_TMPDIR/stuck.out" 2>&1 3>&- &
+        exec 4>"$BATS_TEST_TMPDIR/stuck.in"
+        wait_until 50 grep -q holding "$BATS_TEST_TMPDIR/stuck.out"
+        run serrorctl detach stuck-vm
+        assert_success
+        # At once: no VM, no vcpu fd.
+        run serrorctl list --json
+        assert_output "[]"
+        [ "$(ls -l "/proc/$SERRORD_PID/fd" | grep -c 'anon_inode:kvm-vcpu')" -eq 0 ]
+        grep -q "VM stuck-vm (pid [0-9]*) detached: detached by the operator" "$SERROR_DIR/serrord.log"
+        # The socket waits at most a few seconds for the agent to read its notice.
+        wait_until 40 bash -c "[ \$(ls /proc/$SERRORD_PID/fd | wc -l) -eq $before ]"
+        grep -q "the agent did not read serrord's last notice" "$SERROR_DIR/serrord.log"
+        kill -0 "$SERRORD_PID"
+}
+
+@test "a connection that sends no HELLO is closed after HelloTimeout=; one uid cannot take every connection" {
+        command -v setpriv >/dev/null || skip "setpriv is not installed"
+        dir=$(mktemp -d /tmp/serror-conn.XXXXXX)
+        chmod 755 "$dir"
+        printf '[Attach]\nHelloTimeout=500ms\nMaxConnectionsPerUser=2\nAllowUsers=65534\n' >"$dir/serrord.conf"
+        serror_daemon_stop "$SERROR_DIR"
+        serror_daemon_start "$dir" --attach-socket="$dir/attach.sock"
+        SOCK="$dir/attach.sock"
+        chmod 0777 "$SOCK"
+        pid=$(cat "$dir/serrord.pid")
+        before=$(ls "/proc/$pid/fd" | wc -l)
+        nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+
+        # Silent: closed by serrord after about half a second, with a notice.
+        run "$CLIENT" "$SOCK" silent
+        assert_output --regexp "^0 110 ETIMEDOUT no HELLO in time \(HelloTimeout=\)"
+        assert_line --regexp "^closed after [0-9]+ ms$"
+        ms=$(sed -n 's/^closed after \([0-9]*\) ms$/\1/p' <<<"$output")
+        [ "$ms" -ge 400 ] && [ "$ms" -lt 3000 ] || fail "closed after $ms ms"
+        grep -q "sent no HELLO within 0.5 s (HelloTimeout=)" "$dir/serrord.log"
+
+        # Two connections of uid 65534 are held; the third is refused, root still gets in.
+        mkfifo "$dir/n1" "$dir/n2"
+        nobody "$CLIENT" "$SOCK" attach nobody-1 0 <"$dir/n1" >"$dir/n1.out" 2>&1 3>&- &
+        n1=$!
+        exec 5>"$dir/n1"
+        nobody "$CLIENT" "$SOCK" attach nobody-2 0 <"$dir/n2" >"$dir/n2.out" 2>&1 3>&- 5>&- &
+        exec 6>"$dir/n2"
+        wait_until 50 bash -c "grep -q ' 0 OK ' $dir/n1.out && grep -q ' 0 OK ' $dir/n2.out"
+        run nobody "$CLIENT" "$SOCK" hello nobody-3
+        assert_output --partial "EDQUOT too many connections from this uid (MaxConnectionsPerUser=)"
+        run "$CLIENT" "$SOCK" hello root-vm
+        assert_output --partial "0 OK attached as root-vm"
+        # A peer that hung up no longer counts (serrord reaps peers whose EOF it has
+        # not read yet before it refuses anyone).
+        exec 5>&-
+        wait_until 50 bash -c "! kill -0 $n1 2>/dev/null"
+        run nobody "$CLIENT" "$SOCK" hello nobody-3
+        assert_output --partial "0 OK attached as nobody-3"
+
+        exec 6>&-
+        wait_until 30 vm_count_is 0
+        wait_until 30 bash -c "[ \$(ls /proc/$pid/fd | wc -l) -eq $before ]"
+        serror_daemon_stop "$dir"
+        rm -rf "$dir"
+        serror_daemon_start "$SERROR_DIR" --attach-socket="$(cat "$BATS_FILE_TMPDIR/sockdir")/attach.sock"
+}

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "attach-proto.h"
@@ -368,6 +369,38 @@ int main(int argc, char *argv[]) {
                 memcpy(at, name, n);
                 send_raw(buf, len, NULL, 0);
                 expect_reply();
+        } else if (streq(scenario, "hello-no-read")) {
+                /* An agent that stops reading: attaches N vcpus (argv[4], real
+                 * ones), then sends M requests (argv[5]) whose answers it never
+                 * reads, enough to fill serrord's side of the socket, and holds
+                 * until stdin closes. */
+                unsigned n = argc > 4 ? (unsigned) atoi(argv[4]) : 0;
+                unsigned unread = argc > 5 ? (unsigned) atoi(argv[5]) : 40;
+                char c;
+
+                hello(name);
+                for (unsigned i = 0; i < n; i++)
+                        vcpu_attach(i, tid, SIGUSR1, make_vcpu(i));
+                for (unsigned i = 0; i < unread; i++) {
+                        attach_msg m = { .type = ATTACH_MSG_VCPU_DETACH };
+                        m.vcpu_detach.vcpu = 1000 + i;
+                        send_msg(&m, NULL, 0);
+                }
+                printf("holding\n");
+                fflush(stdout);
+                while (read(STDIN_FILENO, &c, 1) > 0)
+                        ;
+        } else if (streq(scenario, "silent")) {
+                /* Connects and says nothing: prints serrord's notice and how
+                 * long it took serrord to close the connection. */
+                struct timespec t0, t1;
+
+                clock_gettime(CLOCK_MONOTONIC, &t0);
+                while (expect_reply() >= 0)
+                        ;
+                clock_gettime(CLOCK_MONOTONIC, &t1);
+                printf("closed after %lld ms\n",
+                       (long long) ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
         } else if (streq(scenario, "bye")) {
                 attach_msg m = { .type = ATTACH_MSG_BYE };
                 hello(name);
