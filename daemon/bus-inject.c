@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-args.h"
 #include "bus-errors.h"
 #include "bus-inject.h"
 #include "bus-manager.h"
@@ -168,7 +169,7 @@ static int parse_vcpus(VM *vm, const char *spec, uint32_t **ret, unsigned *ret_n
         }
         if (parse_u32(spec, &index) < 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Invalid vcpu '%s': expected a vcpu index or \"all\".", spec);
+                                         "Invalid vcpu '%s': expected a vcpu index or \"all\".", bus_echo(spec));
         if (!vm_find_vcpu(vm, index))
                 return sd_bus_error_setf(error, SERROR_BUS_ERROR_NO_SUCH_VCPU, "VM %s has no vcpu %" PRIu32 " attached.",
                                          vm->name, index);
@@ -202,12 +203,18 @@ int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_err
         r = bus_check_control_access(m, message, error);
         if (r < 0)
                 return r;
+        if ((r = bus_arg_check(target, BUS_ARG_MAX, "VM", error)) < 0 ||
+            (r = bus_arg_check(vcpu_spec, BUS_ARG_MAX, "vcpu list", error)) < 0 ||
+            (r = bus_arg_check(syndrome_text, BUS_ARG_MAX, "syndrome", error)) < 0 ||
+            (r = bus_arg_check(mode_text, BUS_ARG_MAX, "mode", error)) < 0)
+                return r;
         if (flags & ~(uint64_t) _INJECT_FLAGS_ALL)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown flags 0x%" PRIx64 ".",
                                          flags & ~(uint64_t) _INJECT_FLAGS_ALL);
         if (serror_mode_from_string(mode_text, &mode) < 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Invalid multiple-SError mode '%s': expected merge, defer or skip.", mode_text);
+                                         "Invalid multiple-SError mode '%s': expected merge, defer or skip.",
+                                         bus_echo(mode_text));
         if (timeout_usec < INJECT_TIMEOUT_MIN_USEC || timeout_usec > INJECT_TIMEOUT_MAX_USEC)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                          "Invalid timeout %" PRIu64 " us: expected 1 ms to 1 h.", timeout_usec);
@@ -215,11 +222,11 @@ int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_err
         if (!kvm_chosen &&
             serror_syndrome_parse(syndrome_text, flags & INJECT_FLAG_ALLOW_IDS ? SERROR_ALLOW_IDS : 0, &syndrome, &diag) < 0)
                 return sd_bus_error_setf(error, SERROR_BUS_ERROR_INVALID_SYNDROME, "Invalid syndrome '%s': %s",
-                                         syndrome_text, diag.message);
+                                         bus_echo(syndrome_text), diag.message);
         vm = manager_find_vm(m, target);
         if (!vm)
                 return sd_bus_error_setf(error, SERROR_BUS_ERROR_NO_SUCH_VM, "No VM named or with UUID '%s' is attached.",
-                                         target);
+                                         bus_echo(target));
         r = parse_vcpus(vm, vcpu_spec, &vcpus, &n_vcpus, error);
         if (r < 0)
                 return r;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-args.h"
 #include "bus-errors.h"
 #include "bus-manager.h"
 #include "bus-names.h"
@@ -43,7 +44,8 @@ int manager_reload_policies(Manager *m, char **ret_errors) {
 }
 
 static int reply_policy_error(sd_bus_error *error, const char *name) {
-        return sd_bus_error_setf(error, SERROR_BUS_ERROR_NO_SUCH_POLICY, "No policy named '%s' is loaded.", name);
+        return sd_bus_error_setf(error, SERROR_BUS_ERROR_NO_SUCH_POLICY, "No policy named '%s' is loaded.",
+                                 bus_echo(name));
 }
 
 int bus_policy_method_load(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -59,7 +61,16 @@ int bus_policy_method_load(sd_bus_message *message, void *userdata, sd_bus_error
         r = bus_check_control_access(m, message, error);
         if (r < 0)
                 return r;
-        r = running_policy_load(m, text, strlen(text), isempty(source) ? "bus" : source, false, &rp, &diag);
+        r = bus_arg_check(text, POLICY_TEXT_MAX, "policy text", error);
+        if (r < 0)
+                return r;
+        r = bus_arg_check(source, BUS_ARG_MAX, "policy source", error);
+        if (r < 0)
+                return r;
+        /* Every user may read it back (ListPolicies), and it is logged. */
+        char source_safe[ESCAPE_SIZE(BUS_ARG_MAX)];
+        escape_text(isempty(source) ? "bus" : source, BUS_ARG_MAX, source_safe, sizeof(source_safe));
+        r = running_policy_load(m, text, strlen(text), source_safe, false, &rp, &diag);
         if (r == -EEXIST)
                 return sd_bus_error_setf(error, SERROR_BUS_ERROR_POLICY_EXISTS,
                                          "A policy with this name is already loaded (stop and unload it first).");

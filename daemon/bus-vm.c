@@ -2,6 +2,7 @@
 /* The attached VMs on the bus: listing, detaching, and attach/detach signals. */
 #include <errno.h>
 
+#include "bus-args.h"
 #include "bus-errors.h"
 #include "bus-manager.h"
 #include "bus-names.h"
@@ -116,7 +117,7 @@ int bus_vm_method_detach(sd_bus_message *message, void *userdata, sd_bus_error *
         vm = manager_find_vm(m, target);
         if (!vm)
                 return sd_bus_error_setf(error, SERROR_BUS_ERROR_NO_SUCH_VM, "No VM named or with UUID '%s' is attached.",
-                                         target);
+                                         bus_echo(target));
         log_info("VM %s detached on request of the operator.", vm->name);
         /* The agent is told not to reconnect: detaching is a decision, not a glitch. */
         connection_close_with_notice(vm->connection, ECONNABORTED, "detached by the operator");

@@ -17,6 +17,7 @@
 
 #include "attach-server.h"
 #include "connection.h"
+#include "escape.h"
 #include "injection.h"
 #include "kvm-fd.h"
 #include "log.h"
@@ -588,8 +589,10 @@ static int pidfd_open_peer(pid_t pid) {
         return fd;
 }
 
+/* The peer's command name, escaped: the peer chose it (prctl(PR_SET_NAME)),
+ * and it goes into log lines. */
 static void read_comm(pid_t pid, char *buf, size_t size) {
-        char path[64];
+        char path[64], raw[PEER_COMM_MAX + 1];
         _cleanup_close_ int fd = -EBADF;
         ssize_t n;
 
@@ -598,11 +601,14 @@ static void read_comm(pid_t pid, char *buf, size_t size) {
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return;
-        n = read(fd, buf, size - 1);
+        n = read(fd, raw, sizeof(raw) - 1);
         if (n <= 0)
                 return;
-        buf[n] = '\0';
-        buf[strcspn(buf, "\n")] = '\0';
+        /* The kernel ends it with one newline; anything before it is the name. */
+        if (raw[n - 1] == '\n')
+                n--;
+        raw[n] = '\0';
+        escape_text(raw, sizeof(raw), buf, size);
 }
 
 bool connection_reap_if_closed(Connection *c) {

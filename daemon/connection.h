@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "attach-proto.h"
+#include "escape.h"
 
 typedef struct AttachServer AttachServer;
 typedef struct VM VM;
@@ -17,6 +18,9 @@ typedef struct OutMessage {
         uint8_t data[];
 } OutMessage;
 
+/* /proc/PID/comm holds at most 15 bytes (the kernel's TASK_COMM_LEN is 16). */
+#define PEER_COMM_MAX 16
+
 typedef struct Connection {
         AttachServer *server;
         int fd;
@@ -24,7 +28,7 @@ typedef struct Connection {
         int pidfd; /* the peer process: readable once it has exited */
         ev_io pidfd_io;
         struct ucred peer;
-        char peer_comm[32];
+        char peer_comm[ESCAPE_SIZE(PEER_COMM_MAX)]; /* escaped */
 
         VM *vm; /* set by an accepted HELLO; owned */
 

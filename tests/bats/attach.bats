@@ -326,3 +326,13 @@ check() {
         rm -rf "$dir"
         serror_daemon_start "$SERROR_DIR" --attach-socket="$(cat "$BATS_FILE_TMPDIR/sockdir")/attach.sock"
 }
+
+@test "a peer's command name reaches the log escaped: no terminal escape gets through" {
+        ATTACH_CLIENT_COMM=$'evil\e[31m\a' run "$CLIENT" "$SOCK" hello comm-vm
+        assert_output --partial "0 OK attached as comm-vm"
+        wait_until 20 grep -qF 'VM comm-vm attached: pid' "$SERROR_DIR/serrord.log"
+        grep -qF 'VM comm-vm attached: pid' "$SERROR_DIR/serrord.log"
+        grep -F 'VM comm-vm attached' "$SERROR_DIR/serrord.log" | grep -qF '(evil\x1b[31m\x07)'
+        run grep -c $'\e' "$SERROR_DIR/serrord.log"
+        assert_output 0
+}

@@ -260,3 +260,32 @@ JSON
         assert_success
         serror_daemon_stop "$DIR"
 }
+
+@test "bus callers' strings are bounded, and quoted back cut and escaped" {
+        serror_daemon_start "$DIR"
+        rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$SERRORD_PID/status"; }
+        before=$(rss)
+        big=$(head -c 100000 /dev/zero | tr '\0' 'x')
+        write_policy "$DIR/p.json" bounded
+        run busctl --system call org.serror.serror1 /org/serror/serror1 org.serror.serror1.Manager LoadPolicy ssb \
+                "$(cat "$DIR/p.json")" "$big" false
+        assert_failure
+        assert_output --partial "The policy source is longer than 256 bytes"
+        (( ${#output} < 400 )) || fail "the error quotes ${#output} bytes back"
+        run busctl --system call org.serror.serror1 /org/serror/serror1 org.serror.serror1.Manager Inject sssstt \
+                "$big" all uer merge 1000000 0
+        assert_failure
+        assert_output --partial "The VM is longer than 256 bytes"
+        (( ${#output} < 400 )) || fail "the error quotes ${#output} bytes back"
+        run serrorctl inject "vm-$(head -c 200 /dev/zero | tr '\0' 'y')" uer
+        assert_failure 4
+        (( ${#output} < 300 )) || fail "the error quotes ${#output} bytes back"
+        assert_output --partial "yyy...'"
+        # A source with a terminal escape is kept escaped: everyone may read it back.
+        run busctl --system call org.serror.serror1 /org/serror/serror1 org.serror.serror1.Manager LoadPolicy ssb \
+                "$(cat "$DIR/p.json")" $'evil\e[31m' false
+        assert_success
+        run serrorctl policy list --json
+        [ "$(jq -r '.[] | select(.name == "bounded") | .source' <<<"$output")" = 'evil\x1b[31m' ]
+        (( $(rss) - before < 4096 )) || fail "serrord grew from $before to $(rss) KiB"
+}

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -22,7 +23,7 @@
 /* Usage: attach-client SOCKET SCENARIO [NAME]
  * Prints one line per answer: "<request-id> <status> <errno name> <message>",
  * or "closed" when serrord closed the connection. Exit 0 unless the client
- * itself failed. */
+ * itself failed. ATTACH_CLIENT_COMM sets the client's command name. */
 
 static int sock = -1;
 static uint64_t next_id = 1;
@@ -198,6 +199,9 @@ int main(int argc, char *argv[]) {
         scenario = argv[2];
         name = argc > 3 ? argv[3] : "client-vm";
         sigaction(SIGUSR1, &sa, NULL);
+        /* A command name of the test's choosing, as any peer may set its own. */
+        if (getenv("ATTACH_CLIENT_COMM"))
+                (void) prctl(PR_SET_NAME, getenv("ATTACH_CLIENT_COMM"));
         connect_to(argv[1]);
 
         if (streq(scenario, "hello")) {
