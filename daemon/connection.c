@@ -345,9 +345,14 @@ static int handle_vcpu_attach(Connection *c, const attach_msg *m, int *fd) {
         if (r == -EXDEV)
                 return reply(c, m->request_id, EXDEV, "vcpu %" PRIu32 " refused: the fd is a vcpu of another process",
                              a->vcpu);
-        if (r < 0)
-                log_debug_errno(r, "Cannot check which process holds vcpu %" PRIu32 " of pid %d: %m", a->vcpu,
-                                (int) c->peer.pid);
+        if (r < 0 && !c->kcmp_skipped) {
+                /* Once per VM: the operator should know this check is off for it. */
+                c->kcmp_skipped = true;
+                log_notice_errno(r, "VM %s: cannot check with kcmp(2) that its vcpu fds are held by pid %d (uid %u): %m. "
+                                 "serrord needs CAP_SYS_PTRACE for a VMM of another uid; the fd's type, vcpu index "
+                                 "and thread are still checked.",
+                                 c->vm->name, (int) c->peer.pid, (unsigned) c->peer.uid);
+        }
         r = signal_caught(c->peer.pid, a->kick_signal);
         if (r == 0)
                 return reply(c, m->request_id, EINVAL,

@@ -39,6 +39,7 @@ typedef struct Connection {
         /* Until HELLO: the HELLO deadline. Once closing with output left: how
          * long the agent gets to read its notice. */
         ev_timer deadline;
+        bool kcmp_skipped; /* logged that the kcmp check cannot run for this VM */
 
         struct Connection *next, *prev;
 } Connection;
