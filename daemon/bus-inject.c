@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock-util.h"
 #include "bus-args.h"
 #include "bus-errors.h"
 #include "bus-inject.h"
@@ -182,6 +183,38 @@ static int parse_vcpus(VM *vm, const char *spec, uint32_t **ret, unsigned *ret_n
         return 0;
 }
 
+static int check_guards(Manager *m, VM *vm, const serror_syndrome *syndrome, const uint32_t *vcpus, unsigned n,
+                        sd_bus_error *error) {
+        _cleanup_free_ uint64_t *last = NULL;
+        GuardVerdict verdict;
+        unsigned which;
+
+        last = calloc(n, sizeof(*last));
+        if (!last)
+                return -ENOMEM;
+        for (unsigned k = 0; k < n; k++)
+                last[k] = vm_find_vcpu(vm, vcpus[k])->last_injection_usec;
+        verdict = guards_check_all(&m->guards, syndrome, last, n, now_usec(CLOCK_MONOTONIC), &which);
+        switch (verdict) {
+        case GUARD_PASS:
+                return 0;
+        case GUARD_GAP:
+                return sd_bus_error_setf(error, SERROR_BUS_ERROR_GUARD, "Refused by %s: vcpu %" PRIu32 " of %s%s.",
+                                         guard_verdict_describe(verdict), vcpus[which], vm->name,
+                                         n > 1 ? "; no vcpu of the call was sent one" : "");
+        case GUARD_RATE:
+                if (n > 1)
+                        return sd_bus_error_setf(error, SERROR_BUS_ERROR_GUARD,
+                                                 "Refused by %s: %u vcpus of %s at once; no vcpu of the call was sent one.",
+                                                 guard_verdict_describe(verdict), n, vm->name);
+                return sd_bus_error_setf(error, SERROR_BUS_ERROR_GUARD, "Refused by %s: vcpu %" PRIu32 " of %s.",
+                                         guard_verdict_describe(verdict), vcpus[0], vm->name);
+        default:
+                return sd_bus_error_setf(error, SERROR_BUS_ERROR_GUARD, "Refused by %s: vcpu %" PRIu32 " of %s.",
+                                         guard_verdict_describe(verdict), vcpus[0], vm->name);
+        }
+}
+
 int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         const char *target, *vcpu_spec, *syndrome_text, *mode_text;
@@ -236,6 +269,11 @@ int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_err
                         return sd_bus_error_setf(error, SERROR_BUS_ERROR_BUSY,
                                                  "vcpu %" PRIu32 " of %s already has %u injections in flight.",
                                                  vcpus[k], vm->name, INJECTION_PER_VCPU_MAX);
+        /* The guards judge the call as a whole: every vcpu gets its injection,
+         * or the call is refused with the reason and none is sent. */
+        r = check_guards(m, vm, kvm_chosen ? NULL : &syndrome, vcpus, n_vcpus, error);
+        if (r < 0)
+                return r;
 
         b = calloc(1, sizeof(*b));
         if (!b)
@@ -258,17 +296,12 @@ int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_err
                         .timeout_usec = timeout_usec,
                         .dry_run = flags & INJECT_FLAG_DRY_RUN,
                         .origin = "serrorctl",
+                        .guards_passed = true,
                 };
                 GuardVerdict guard = GUARD_PASS;
                 Injection *i;
 
                 r = injection_start(m, vm, vcpus[k], &p, on_injection_done, b, &i, &guard);
-                if (r == -EPERM && started == 0) {
-                        inject_batch_free(b);
-                        return sd_bus_error_setf(error, SERROR_BUS_ERROR_GUARD,
-                                                 "Refused by %s: vcpu %" PRIu32 " of %s.",
-                                                 guard_verdict_describe(guard), vcpus[k], vm->name);
-                }
                 if (r < 0)
                         break;
                 b->ids[k] = i->record.id;

@@ -7,19 +7,25 @@ void guards_init(Guards *g, const GuardConfig *config) {
         g->tokens = config->rate_burst > 0 ? config->rate_burst : 1;
 }
 
-GuardVerdict guards_check(Guards *g, const serror_syndrome *syndrome, uint64_t last_usec, uint64_t now_usec) {
+GuardVerdict guards_check_all(Guards *g, const serror_syndrome *syndrome, const uint64_t *last_usec, unsigned n,
+                              uint64_t now_usec, unsigned *ret_index) {
         const GuardConfig *c = &g->config;
         int severity = syndrome ? serror_syndrome_severity(syndrome) : SERROR_SEVERITY_UC;
         double capacity = c->rate_burst > 0 ? c->rate_burst : 1;
 
+        if (ret_index)
+                *ret_index = 0;
         if (severity > c->max_severity) {
                 g->refused_severity++;
                 return GUARD_SEVERITY;
         }
-        if (c->min_gap_usec > 0 && last_usec > 0 && now_usec - last_usec < c->min_gap_usec) {
-                g->refused_gap++;
-                return GUARD_GAP;
-        }
+        for (unsigned k = 0; k < n; k++)
+                if (c->min_gap_usec > 0 && last_usec[k] > 0 && now_usec - last_usec[k] < c->min_gap_usec) {
+                        if (ret_index)
+                                *ret_index = k;
+                        g->refused_gap++;
+                        return GUARD_GAP;
+                }
         if (c->rate_limit > 0) {
                 if (g->refill_usec > 0 && now_usec > g->refill_usec) {
                         g->tokens += (double) (now_usec - g->refill_usec) / 1e6 * c->rate_limit;
@@ -27,13 +33,18 @@ GuardVerdict guards_check(Guards *g, const serror_syndrome *syndrome, uint64_t l
                                 g->tokens = capacity;
                 }
                 g->refill_usec = now_usec;
-                if (g->tokens < 1.0) {
+                /* All of them or none: a call is not cut short halfway. */
+                if (g->tokens < (double) n) {
                         g->refused_rate++;
                         return GUARD_RATE;
                 }
-                g->tokens -= 1.0;
+                g->tokens -= (double) n;
         }
         return GUARD_PASS;
+}
+
+GuardVerdict guards_check(Guards *g, const serror_syndrome *syndrome, uint64_t last_usec, uint64_t now_usec) {
+        return guards_check_all(g, syndrome, &last_usec, 1, now_usec, NULL);
 }
 
 const char *guard_verdict_describe(GuardVerdict v) {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock-util.h"
 #include "bus-inject.h"
 #include "connection.h"
 #include "injection.h"
@@ -18,13 +19,6 @@
 
 /* journalctl MESSAGE_ID=... finds every injection outcome. */
 #define SERROR_MESSAGE_ID_OUTCOME "6f1d2c9a4b7e4e0f9d3a5c8b2e1f7a64"
-
-static uint64_t now_usec(clockid_t clock) {
-        struct timespec ts;
-
-        clock_gettime(clock, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
 
 int history_init(History *h, unsigned size) {
         *h = (History) { .size = size };
@@ -227,7 +221,7 @@ int injection_start(Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p,
                 return -ENOENT;
         if (v->n_inflight >= INJECTION_PER_VCPU_MAX)
                 return -EBUSY;
-        verdict = guards_check(&m->guards, p->syndrome, v->last_injection_usec, now);
+        verdict = p->guards_passed ? GUARD_PASS : guards_check(&m->guards, p->syndrome, v->last_injection_usec, now);
         if (verdict != GUARD_PASS) {
                 if (ret_guard)
                         *ret_guard = verdict;

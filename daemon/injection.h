@@ -59,6 +59,7 @@ typedef struct InjectionParams {
         uint64_t timeout_usec;
         bool dry_run;
         const char *origin;
+        bool guards_passed; /* the caller ran guards_check_all() for the whole call */
 } InjectionParams;
 
 /* Send an INJECT for vcpu of vm. On success the injection is in flight and

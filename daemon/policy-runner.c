@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock-util.h"
 #include "bus-policy.h"
 #include "injection.h"
 #include "log.h"
@@ -35,13 +36,6 @@ static const char *const run_state_names[_RUN_STATE_MAX] = {
 
 const char *run_state_to_string(RunState s) {
         return s < _RUN_STATE_MAX ? run_state_names[s] : NULL;
-}
-
-static uint64_t now_usec(clockid_t clock) {
-        struct timespec ts;
-
-        clock_gettime(clock, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
 }
 
 RunningPolicy *manager_find_policy(Manager *m, const char *name) {

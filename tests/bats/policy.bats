@@ -289,3 +289,23 @@ JSON
         [ "$(jq -r '.[] | select(.name == "bounded") | .source' <<<"$output")" = 'evil\x1b[31m' ]
         (( $(rss) - before < 4096 )) || fail "serrord grew from $before to $(rss) KiB"
 }
+
+@test "guards judge an inject --vcpu=all as a whole: every vcpu gets one, or the call is refused with the reason" {
+        require_vmm
+        printf '[Policies]\nDirectory=%s\n[Guards]\nRateLimit=0.1\nRateBurst=2\n' "$DIR/policies.d" >"$DIR/serrord.conf"
+        serror_daemon_start "$DIR"
+        start_vmm vm-three 4 --vcpus=3
+        start_vmm vm-two 5 --vcpus=2
+        wait_until 50 vm_has_vcpus vm-three 3
+        wait_until 50 vm_has_vcpus vm-two 2
+        run serrorctl inject --vcpu=all --json vm-three ce
+        assert_failure 5
+        assert_output --partial "Refused by the daemon-wide rate limit ([Guards] RateLimit=): 3 vcpus of vm-three at once; no vcpu of the call was sent one."
+        [ "$(serrorctl history --json --vm=vm-three | jq length)" = 0 ]
+        # Two fit in the burst: both vcpus get their outcome.
+        run serrorctl inject --vcpu=all --json vm-two ce
+        [ "$(jq length <<<"$output")" = 2 ]
+        [ "$(jq -c '[.[].vcpu] | sort' <<<"$output")" = "[0,1]" ]
+        passed_guards "$(jq -c '[.[0]]' <<<"$output")"
+        passed_guards "$(jq -c '[.[1]]' <<<"$output")"
+}

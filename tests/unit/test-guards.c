@@ -49,5 +49,26 @@ int main(void) {
         tap_ok(guards_check(&g, &ce, 0, 9000000) == GUARD_PASS, "...3rd");
         tap_ok(guards_check(&g, &ce, 0, 9000000) == GUARD_RATE, "...but holds no more than the burst");
         tap_ok(g.refused_rate == 4, "four rate refusals counted (%llu)", (unsigned long long) g.refused_rate);
+
+        /* One call's vcpus are judged together: all pass, or none and nothing is taken. */
+        {
+                uint64_t never[4] = { 0, 0, 0, 0 }, one_recent[3] = { 0, 5500, 0 };
+                unsigned which = 99;
+
+                guards_init(&g, &(GuardConfig) { .max_severity = SERROR_SEVERITY_UC, .rate_limit = 10, .rate_burst = 3 });
+                tap_ok(guards_check_all(&g, &ce, never, 4, 1000000, &which) == GUARD_RATE,
+                       "all: 4 vcpus at once with a burst of 3 are refused together");
+                tap_ok(g.tokens == 3.0, "all: the refusal took no token (%.1f left)", g.tokens);
+                tap_ok(guards_check_all(&g, &ce, never, 3, 1000000, &which) == GUARD_PASS && g.tokens == 0.0,
+                       "all: 3 vcpus pass together and take 3 tokens");
+
+                guards_init(&g, &(GuardConfig) { .max_severity = SERROR_SEVERITY_UC, .min_gap_usec = 1000,
+                                                 .rate_limit = 10, .rate_burst = 3 });
+                tap_ok(guards_check_all(&g, &ce, one_recent, 3, 6000, &which) == GUARD_GAP && which == 1,
+                       "all: the gap of the second vcpu refuses the call and names it (%u)", which);
+                tap_ok(g.tokens == 3.0, "all: a gap refusal takes no token either (%.1f left)", g.tokens);
+                tap_ok(guards_check_all(&g, &uc, never, 2, 6000, &which) == GUARD_PASS,
+                       "all: vcpus never hit pass together");
+        }
         return tap_done();
 }
