@@ -24,7 +24,8 @@
 #include "manager.h"
 #include "vm.h"
 
-/* A peer that does not read its replies cannot make us buffer without end. */
+/* A peer that does not read its replies cannot make us buffer without end:
+ * doc/attach-protocol.md section 10. */
 #define CONNECTION_OUT_MAX 64u
 /* Datagrams handled per wake-up, so one busy peer cannot starve the others. */
 #define CONNECTION_BURST 32
@@ -559,6 +560,7 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents) {
                         }
                         connection_free(c, r == -ESHUTDOWN  ? "the agent said BYE" :
                                            r == -ECONNRESET ? "connection closed" :
+                                           r == -ENOBUFS    ? "the agent does not read its socket (64 records wait)" :
                                                    r == -EPROTO     ? "protocol violation" :
                                                                       "connection lost");
                         return;

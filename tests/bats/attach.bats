@@ -336,3 +336,16 @@ check() {
         run grep -c $'\e' "$SERROR_DIR/serrord.log"
         assert_output 0
 }
+
+@test "the protocol document holds: a 0-byte record ends the connection; an agent that stops reading is detached" {
+        run "$CLIENT" "$SOCK" zero-length zero-vm
+        assert_line --index 0 --partial "0 OK attached as zero-vm"
+        assert_line --index 1 "closed"
+        wait_until 20 grep -q "VM zero-vm (pid [0-9]*) detached: connection closed" "$SERROR_DIR/serrord.log"
+        # Far more unread records than the socket and serrord's queue of 64 hold.
+        "$CLIENT" "$SOCK" hello-no-read deaf-vm 0 1000 </dev/null >"$BATS_TEST_TMPDIR/deaf.out" 2>&1 3>&- &
+        wait_until 100 grep -q "VM deaf-vm (pid [0-9]*) detached: the agent does not read its socket (64 records wait)" \
+                "$SERROR_DIR/serrord.log"
+        wait_until 30 vm_count_is 0
+        kill -0 "$SERRORD_PID"
+}

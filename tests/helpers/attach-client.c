@@ -405,6 +405,11 @@ int main(int argc, char *argv[]) {
                 clock_gettime(CLOCK_MONOTONIC, &t1);
                 printf("closed after %lld ms\n",
                        (long long) ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
+        } else if (streq(scenario, "zero-length")) {
+                /* A 0-byte record after HELLO: recvmsg() cannot tell it from the end. */
+                hello(name);
+                send_raw("", 0, NULL, 0);
+                expect_reply();
         } else if (streq(scenario, "bye")) {
                 attach_msg m = { .type = ATTACH_MSG_BYE };
                 hello(name);
