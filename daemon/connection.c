@@ -22,6 +22,8 @@
 #include "kvm-fd.h"
 #include "log.h"
 #include "manager.h"
+#include "parse-util.h"
+#include "read-file.h"
 #include "vm.h"
 
 /* A peer that does not read its replies cannot make us buffer without end:
@@ -217,11 +219,54 @@ void connection_close_with_notice(Connection *c, int error, const char *message)
         connection_update_io(c);
 }
 
-static bool tid_in_process(pid_t pid, pid_t tid) {
-        char path[64];
+/* The pid a process (or, under /task/, a thread) has in its own PID namespace. */
+static int read_ns_pid(const char *status_path, pid_t *ret) {
+        _cleanup_free_ char *text = NULL;
+        int pid, r;
 
-        snprintf(path, sizeof(path), "/proc/%d/task/%d", (int) pid, (int) tid);
-        return access(path, F_OK) == 0;
+        r = read_regular_file(status_path, 16384, &text, NULL);
+        if (r < 0)
+                return r;
+        r = parse_status_nspid(text, &pid);
+        if (r < 0)
+                return r;
+        *ret = pid;
+        return 0;
+}
+
+/*
+ * The VMM's thread that its agent calls tid, as serrord sees it. An agent in
+ * another PID namespace (a container) names its threads by that namespace's
+ * ids: find the thread of the peer whose innermost id is tid. 0 or -ESRCH.
+ */
+static int resolve_vmm_tid(const Connection *c, pid_t tid, pid_t *ret) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        char path[96];
+        struct dirent *de;
+
+        if (c->vmm_ns_pid == c->peer.pid) {
+                snprintf(path, sizeof(path), "/proc/%d/task/%d", (int) c->peer.pid, (int) tid);
+                if (access(path, F_OK) < 0)
+                        return -ESRCH;
+                *ret = tid;
+                return 0;
+        }
+        snprintf(path, sizeof(path), "/proc/%d/task", (int) c->peer.pid);
+        d = opendir(path);
+        if (!d)
+                return -ESRCH;
+        while ((de = readdir(d))) {
+                pid_t ns_tid;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%d/task/%.20s/status", (int) c->peer.pid, de->d_name);
+                if (read_ns_pid(path, &ns_tid) == 0 && ns_tid == tid) {
+                        *ret = (pid_t) atoi(de->d_name);
+                        return 0;
+                }
+        }
+        return -ESRCH;
 }
 
 /* A kick with a signal the VMM does not catch would kill it (DOMAIN.md 5). */
@@ -251,9 +296,18 @@ static int handle_hello(Connection *c, const attach_msg *m) {
         if (h->arch != attach_arch_native())
                 return reply(c, m->request_id, EINVAL, "HELLO says architecture %s, but this host is %s",
                              attach_arch_to_string(h->arch) ?: "?", attach_arch_to_string(attach_arch_native()) ?: "?");
-        if (h->vmm_pid != c->peer.pid)
-                return reply(c, m->request_id, EPERM, "HELLO says VMM pid %d, but the peer is pid %d",
-                             (int) h->vmm_pid, (int) c->peer.pid);
+        /* The agent knows its pid as its own PID namespace numbers it: in a
+         * container that is not the pid SO_PEERCRED gives serrord. */
+        if (h->vmm_pid != c->peer.pid) {
+                char status[64];
+                pid_t ns_pid;
+
+                snprintf(status, sizeof(status), "/proc/%d/status", (int) c->peer.pid);
+                if (read_ns_pid(status, &ns_pid) < 0 || ns_pid != h->vmm_pid)
+                        return reply(c, m->request_id, EPERM,
+                                     "HELLO says VMM pid %d, but the peer is pid %d (%d in its PID namespace)",
+                                     (int) h->vmm_pid, (int) c->peer.pid, read_ns_pid(status, &ns_pid) < 0 ? -1 : (int) ns_pid);
+        }
         if (manager_find_vm(manager, h->name))
                 return reply(c, m->request_id, EEXIST, "a VM named %s is already attached", h->name);
         if (h->has_uuid && manager_find_vm_by_uuid(manager, h->uuid))
@@ -265,9 +319,14 @@ static int handle_hello(Connection *c, const attach_msg *m) {
         r = vm_new(manager, c, h, c->peer.pid, c->peer.uid, &c->vm);
         if (r < 0)
                 return reply(c, m->request_id, -r, "serrord could not register the VM: %s", strerror(-r));
+        c->vmm_ns_pid = h->vmm_pid;
         ev_timer_stop(manager->loop, &c->deadline);
-        log_info("VM %s attached: pid %d (%s), uid %u, %u label(s).", h->name, (int) c->peer.pid, c->peer_comm,
-                 (unsigned) c->peer.uid, h->n_labels);
+        if (c->vmm_ns_pid != c->peer.pid)
+                log_info("VM %s attached: pid %d (%d in its PID namespace) (%s), uid %u, %u label(s).", h->name,
+                         (int) c->peer.pid, (int) c->vmm_ns_pid, c->peer_comm, (unsigned) c->peer.uid, h->n_labels);
+        else
+                log_info("VM %s attached: pid %d (%s), uid %u, %u label(s).", h->name, (int) c->peer.pid,
+                         c->peer_comm, (unsigned) c->peer.uid, h->n_labels);
         return reply(c, m->request_id, 0, "attached as %s", h->name);
 }
 
@@ -326,6 +385,7 @@ static int handle_vcpu_attach(Connection *c, const attach_msg *m, int *fd) {
         const attach_vcpu_attach *a = &m->vcpu_attach;
         Manager *manager = c->server->manager;
         char why[192];
+        pid_t tid;
         int r;
 
         if (!c->vm)
@@ -339,9 +399,10 @@ static int handle_vcpu_attach(Connection *c, const attach_msg *m, int *fd) {
         if (c->vm->n_vcpus >= manager->config->max_vcpus_per_vm)
                 return reply(c, m->request_id, EDQUOT, "%s already has %u vcpus attached (MaxVcpusPerVM=)",
                              c->vm->name, manager->config->max_vcpus_per_vm);
-        if (!tid_in_process(c->peer.pid, a->tid))
+        r = resolve_vmm_tid(c, a->tid, &tid);
+        if (r < 0)
                 return reply(c, m->request_id, ESRCH, "thread %d is not a thread of the VMM (pid %d)", (int) a->tid,
-                             (int) c->peer.pid);
+                             (int) c->vmm_ns_pid);
         r = peer_holds_fd(c->peer.pid, *fd);
         if (r == -EXDEV)
                 return reply(c, m->request_id, EXDEV, "vcpu %" PRIu32 " refused: the fd is a vcpu of another process",
@@ -360,7 +421,7 @@ static int handle_vcpu_attach(Connection *c, const attach_msg *m, int *fd) {
                              "the VMM does not handle signal %d (%s): a kick would kill it; install a handler first",
                              a->kick_signal, strsignal(a->kick_signal));
 
-        r = vm_add_vcpu(c->vm, a->vcpu, a->tid, a->kick_signal, *fd);
+        r = vm_add_vcpu(c->vm, a->vcpu, tid, a->kick_signal, *fd);
         if (r < 0)
                 return reply(c, m->request_id, -r, "serrord could not attach vcpu %" PRIu32 ": %s", a->vcpu,
                              strerror(-r));

@@ -31,6 +31,7 @@ typedef struct Connection {
         char peer_comm[ESCAPE_SIZE(PEER_COMM_MAX)]; /* escaped */
 
         VM *vm; /* set by an accepted HELLO; owned */
+        pid_t vmm_ns_pid; /* the VMM's pid in its own PID namespace (peer.pid outside containers) */
 
         OutMessage *out_head, *out_tail;
         unsigned n_out;

@@ -109,3 +109,36 @@ int parse_duration_usec(const char *s, uint64_t *ret) {
         }
         return -EINVAL;
 }
+
+int parse_status_nspid(const char *status, int *ret) {
+        const char *line = status;
+        long last = -1;
+
+        while (line && strncmp(line, "NSpid:", 6) != 0) {
+                line = strchr(line, '\n');
+                if (line)
+                        line++;
+        }
+        if (!line)
+                return -ENOENT;
+        line += strlen("NSpid:");
+        for (;;) {
+                char *end;
+                long v;
+
+                while (*line == ' ' || *line == '\t')
+                        line++;
+                if (*line == '\n' || *line == '\0')
+                        break;
+                errno = 0;
+                v = strtol(line, &end, 10);
+                if (errno || end == line || v <= 0 || v > INT_MAX)
+                        return -EINVAL;
+                last = v;
+                line = end;
+        }
+        if (last < 0)
+                return -EINVAL;
+        *ret = (int) last;
+        return 0;
+}

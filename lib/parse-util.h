@@ -14,3 +14,8 @@ int parse_boolean(const char *s, bool *ret);
 /* A duration: "250ms", "2s", "1.5s", "3min", "1h", "500us", or a bare number of
  * seconds. Result in microseconds. 0, -EINVAL or -ERANGE. */
 int parse_duration_usec(const char *s, uint64_t *ret);
+
+/* From the text of /proc/PID/status: the pid that process has in its own,
+ * innermost PID namespace (the last number of the "NSpid:" line). 0, or
+ * -ENOENT when there is no such line, -EINVAL when it is malformed. */
+int parse_status_nspid(const char *status, int *ret);

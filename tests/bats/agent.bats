@@ -157,3 +157,20 @@ start_vmm() {
         passed_guards "$output"
         [ "$elapsed_ms" -lt 2000 ] || fail "the live VM waited ${elapsed_ms} ms behind the wedged one"
 }
+
+@test "a VMM in its own PID namespace (a container's) attaches and is injected" {
+        require_vmm
+        command -v unshare >/dev/null || skip "unshare is not installed"
+        mkfifo "$DIR/vm-ns.in"
+        unshare --pid --fork "$VMM" --name=vm-ns --attach="$SOCK" --vcpus=2 <"$DIR/vm-ns.in" >"$DIR/vm-ns.out" 2>&1 3>&- &
+        VMM_PIDS="${VMM_PIDS:-} $!"
+        exec 4>"$DIR/vm-ns.in"
+        wait_until 100 vm_vcpus_are vm-ns "[0,1]"
+        # The VMM says it is pid 1; serrord lists the pid this machine knows it by.
+        [ "$(grep '"event":"ready"' "$DIR/vm-ns.out" | jq -r .pid)" = 1 ]
+        pid=$(serrorctl list --json | jq -r '.[] | select(.name == "vm-ns") | .pid')
+        [ "$(awk '/^NSpid:/ { print $NF }' "/proc/$pid/status")" = 1 ]
+        run serrorctl inject --json --vcpu=1 vm-ns uer
+        passed_guards "$output"
+        exec 4>&-
+}

@@ -349,3 +349,30 @@ check() {
         wait_until 30 vm_count_is 0
         kill -0 "$SERRORD_PID"
 }
+
+@test "a VMM in its own PID namespace attaches: serrord goes by the kernel's view of it and logs both pids" {
+        command -v unshare >/dev/null || skip "unshare is not installed"
+        n=$(vcpus_here 2)
+        mkfifo "$BATS_TEST_TMPDIR/ns.in"
+        # Inside, the client is pid 1, and says so in its HELLO and VCPU_ATTACHes.
+        unshare --pid --fork "$CLIENT" "$SOCK" attach ns-vm "$n" <"$BATS_TEST_TMPDIR/ns.in" >"$BATS_TEST_TMPDIR/ns.out" 2>&1 3>&- &
+        exec 4>"$BATS_TEST_TMPDIR/ns.in"
+        wait_until 50 bash -c "[ \$(grep -c ' 0 OK ' '$BATS_TEST_TMPDIR/ns.out') -ge $((n + 1)) ]" || {
+                cat "$BATS_TEST_TMPDIR/ns.out" >&2
+                false
+        }
+        run serrorctl list --json
+        pid=$(jq -r '.[] | select(.name == "ns-vm") | .pid' <<<"$output")
+        [ "$pid" -gt 1 ]
+        # The pid serrord lists is the kernel's (this machine's) view: that process is pid 1 in its namespace.
+        [ "$(awk '/^NSpid:/ { print $NF }' "/proc/$pid/status")" = 1 ]
+        grep -q "VM ns-vm attached: pid $pid (1 in its PID namespace)" "$SERROR_DIR/serrord.log"
+        if have_kvm; then
+                # The vcpu threads too: listed by their ids here, which are threads of that process.
+                for tid in $(jq -r '.[] | select(.name == "ns-vm") | .vcpus[].tid' <<<"$output"); do
+                        [ -d "/proc/$pid/task/$tid" ]
+                done
+        fi
+        exec 4>&-
+        wait_until 30 vm_count_is 0
+}

@@ -71,5 +71,17 @@ int main(void) {
         check_duration("99999999999999999999d", -ERANGE, 0);
         check_duration("300000000d", -ERANGE, 0);
 
+        {
+                int pid = 0;
+
+                tap_ok(parse_status_nspid("Name:\tqemu\nPid:\t4242\nNSpid:\t4242\t17\t1\nVmRSS: 1 kB\n", &pid) == 0 &&
+                               pid == 1, "NSpid: the innermost namespace's pid is the last (%d)", pid);
+                tap_ok(parse_status_nspid("NSpid:\t4242\n", &pid) == 0 && pid == 4242,
+                       "NSpid: one namespace, the pid itself (%d)", pid);
+                tap_ok(parse_status_nspid("Name:\tx\nPid:\t5\n", &pid) == -ENOENT, "NSpid: absent");
+                tap_ok(parse_status_nspid("NSpid:\t\n", &pid) == -EINVAL, "NSpid: empty");
+                tap_ok(parse_status_nspid("NSpid:\t12\tx\n", &pid) == -EINVAL, "NSpid: not a number");
+                tap_ok(parse_status_nspid("NSpid:\t-3\n", &pid) == -EINVAL, "NSpid: not a pid");
+        }
         return tap_done();
 }
