@@ -162,7 +162,7 @@ start_vmm() {
         require_vmm
         command -v unshare >/dev/null || skip "unshare is not installed"
         mkfifo "$DIR/vm-ns.in"
-        unshare --pid --fork "$VMM" --name=vm-ns --attach="$SOCK" --vcpus=2 <"$DIR/vm-ns.in" >"$DIR/vm-ns.out" 2>&1 3>&- &
+        unshare --pid --fork --kill-child "$VMM" --name=vm-ns --attach="$SOCK" --vcpus=2 <"$DIR/vm-ns.in" >"$DIR/vm-ns.out" 2>&1 3>&- &
         VMM_PIDS="${VMM_PIDS:-} $!"
         exec 4>"$DIR/vm-ns.in"
         wait_until 100 vm_vcpus_are vm-ns "[0,1]"
