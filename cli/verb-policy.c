@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "parse-util.h"
 #include "policy.h"
+#include "read-file.h"
 #include "schedule.h"
 
 /* Offsets up to 2^62 ns, the plan's horizon, fit: "4611686018.427387s". */
@@ -166,9 +167,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(PolicyPlan *, policy_plan_free);
  * pipe or the like ran past the limit); or -errno. */
 static int read_policy_file(const char *path, char **ret_text, size_t *ret_size, size_t *too_big) {
         _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ char *text = NULL;
-        size_t size = 0;
         struct stat st;
+        int r;
 
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
@@ -182,30 +182,11 @@ static int read_policy_file(const char *path, char **ret_text, size_t *ret_size,
                 return -EFBIG;
         }
 
-        /* One byte more than allowed tells an over-long pipe from a full one. */
-        text = malloc(POLICY_TEXT_MAX + 1);
-        if (!text)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t n = read(fd, text + size, POLICY_TEXT_MAX + 1 - size);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-                if (size > POLICY_TEXT_MAX) {
-                        *too_big = 0;
-                        return -EFBIG;
-                }
-        }
-
-        *ret_text = TAKE_PTR(text);
-        *ret_size = size;
-        return 0;
+        /* The user named it: a pipe (say /dev/stdin) is fine here. */
+        r = read_fd_whole(fd, POLICY_TEXT_MAX, ret_text, ret_size);
+        if (r == -EFBIG)
+                *too_big = 0;
+        return r;
 }
 
 /* Reads and parses one file. A file that cannot be read: a -errno (never

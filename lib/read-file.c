@@ -12,9 +12,7 @@
 
 int read_regular_file(const char *path, size_t max, char **ret, size_t *ret_size) {
         _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ char *buf = NULL;
         struct stat st;
-        size_t size = 0;
 
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
@@ -30,8 +28,14 @@ int read_regular_file(const char *path, size_t max, char **ret, size_t *ret_size
                 return READ_FILE_NOT_REGULAR;
         if ((unsigned long long) st.st_size > max)
                 return -EFBIG;
+        return read_fd_whole(fd, max, ret, ret_size);
+}
 
-        /* One byte more than allowed tells a file that grew since fstat(). */
+int read_fd_whole(int fd, size_t max, char **ret, size_t *ret_size) {
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0;
+
+        /* One byte more than allowed tells an over-long input from a full one. */
         buf = malloc(max + 1);
         if (!buf)
                 return -ENOMEM;

@@ -22,5 +22,9 @@
  */
 int read_regular_file(const char *path, size_t max, char **ret, size_t *ret_size);
 
+/* Reads fd to its end (a pipe too) into a NUL-terminated buffer of at most
+ * max bytes: 0, -EFBIG past max, or -errno. */
+int read_fd_whole(int fd, size_t max, char **ret, size_t *ret_size);
+
 /* "not a regular file" for READ_FILE_NOT_REGULAR, strerror() otherwise. */
 const char *read_file_strerror(int r);
