@@ -3,9 +3,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <strings.h>
 
 #include "cli.h"
 #include "parse-util.h"
+#include "serror/mce.h"
 #include "serror/syndrome.h"
 
 /* arm64 Linux's do_serror(): only CE and UEO (restartable) are survivable;
@@ -99,11 +101,117 @@ static int show(const serror_syndrome *s) {
         return 0;
 }
 
+/* ------------------------------------------------------------------ x86 machine checks */
+
+static const struct {
+        uint64_t bit;
+        const char *name;
+} mci_bits[] = {
+        { SERROR_MCI_VAL, "VAL" },     { SERROR_MCI_OVER, "OVER" },   { SERROR_MCI_UC, "UC" },
+        { SERROR_MCI_EN, "EN" },       { SERROR_MCI_MISCV, "MISCV" }, { SERROR_MCI_ADDRV, "ADDRV" },
+        { SERROR_MCI_PCC, "PCC" },     { SERROR_MCI_S, "S" },         { SERROR_MCI_AR, "AR" },
+}, mcg_bits[] = {
+        { SERROR_MCG_RIPV, "RIPV" }, { SERROR_MCG_EIPV, "EIPV" }, { SERROR_MCG_MCIP, "MCIP" },
+};
+
+static const char *mce_class_describe(serror_mce_class c) {
+        switch (c) {
+        case SERROR_MCE_CE:
+                return "corrected: logged in the bank, no machine check exception";
+        case SERROR_MCE_UCNA:
+                return "uncorrected, no action required: logged, no machine check exception";
+        case SERROR_MCE_SRAO:
+                return "software recoverable, action optional: #MC";
+        case SERROR_MCE_SRAR:
+                return "software recoverable, action required: #MC";
+        default:
+                return "fatal: #MC the guest cannot recover from";
+        }
+}
+
+static struct json_object *bits_to_json(uint64_t value, bool mcg) {
+        struct json_object *a = json_object_new_array();
+        size_t n = mcg ? ELEMENTSOF(mcg_bits) : ELEMENTSOF(mci_bits);
+
+        for (size_t i = 0; i < n; i++) {
+                uint64_t bit = mcg ? mcg_bits[i].bit : mci_bits[i].bit;
+                if (value & bit)
+                        json_object_array_add(a, json_object_new_string(mcg ? mcg_bits[i].name : mci_bits[i].name));
+        }
+        return a;
+}
+
+static void print_bits(uint64_t value, bool mcg) {
+        size_t n = mcg ? ELEMENTSOF(mcg_bits) : ELEMENTSOF(mci_bits);
+
+        for (size_t i = 0; i < n; i++)
+                if (value & (mcg ? mcg_bits[i].bit : mci_bits[i].bit))
+                        printf(" %s", mcg ? mcg_bits[i].name : mci_bits[i].name);
+}
+
+static int show_mce(const serror_mce *m) {
+        serror_mce_class c = serror_mce_classify(m);
+        char text[160], hex[32];
+
+        serror_mce_format(m, text, sizeof(text));
+        if (arg_json != JSON_OFF) {
+                _cleanup_json_ struct json_object *o = json_object_new_object();
+
+                if (!o)
+                        return log_error_errno(-ENOMEM, "out of memory");
+                json_object_object_add(o, "machine_check", json_object_new_string(text));
+                json_object_object_add(o, "bank", json_object_new_int64(m->bank));
+                snprintf(hex, sizeof(hex), "0x%016" PRIx64, m->status);
+                json_object_object_add(o, "status", json_object_new_string(hex));
+                json_object_object_add(o, "status_bits", bits_to_json(m->status, false));
+                json_object_object_add(o, "code", json_object_new_int64((int64_t) (m->status & SERROR_MCI_CODE_MASK)));
+                snprintf(hex, sizeof(hex), "0x%" PRIx64, m->addr);
+                json_object_object_add(o, "addr", json_object_new_string(hex));
+                snprintf(hex, sizeof(hex), "0x%" PRIx64, m->misc);
+                json_object_object_add(o, "misc", json_object_new_string(hex));
+                snprintf(hex, sizeof(hex), "0x%" PRIx64, m->mcg_status);
+                json_object_object_add(o, "mcg_status", json_object_new_string(hex));
+                json_object_object_add(o, "mcg_status_bits", bits_to_json(m->mcg_status, true));
+                json_object_object_add(o, "class", json_object_new_string(serror_mce_class_to_string(c)));
+                json_object_object_add(o, "raises_mc", json_object_new_boolean(serror_mce_raises_mc(m)));
+                json_print(o);
+                return 0;
+        }
+        printf("Machine check: %s\n", text);
+        printf("         Bank: %" PRIu32 "\n", m->bank);
+        printf("   MCi_STATUS: 0x%016" PRIx64 "\n", m->status);
+        printf("              ");
+        print_bits(m->status, false);
+        printf("\n");
+        printf("     MCA code: 0x%04" PRIx64 "\n", m->status & SERROR_MCI_CODE_MASK);
+        printf("     MCi_ADDR: 0x%" PRIx64 "%s\n", m->addr, m->status & SERROR_MCI_ADDRV ? "" : " (not valid)");
+        printf("     MCi_MISC: 0x%" PRIx64 "%s\n", m->misc, m->status & SERROR_MCI_MISCV ? "" : " (not valid)");
+        printf("   MCG_STATUS: 0x%" PRIx64, m->mcg_status);
+        print_bits(m->mcg_status, true);
+        printf("\n");
+        printf("        Class: %s (%s)\n", serror_mce_class_to_string(c), mce_class_describe(c));
+        return 0;
+}
+
 int verb_decode(int argc, char *argv[]) {
         serror_syndrome s;
         serror_diag diag = {};
         uint64_t value;
         int r;
+
+        /* mce:STATUS[,ITEM...]: an MCi_STATUS as a bank holds it, with the
+         * rest of the text form (mcg=, bank=, ...) when known. */
+        if (strncasecmp(argv[1], "mce:", 4) == 0) {
+                _cleanup_free_ char *text = NULL;
+                serror_mce m;
+
+                if (asprintf(&text, "mce:status=%s", argv[1] + 4) < 0)
+                        return log_error_errno(-ENOMEM, "out of memory");
+                r = serror_mce_parse(text, &m, &diag);
+                if (r < 0)
+                        return usage_error("cannot decode '%s': %s", argv[1], diag.message);
+                return show_mce(&m);
+        }
 
         r = parse_u64(argv[1], &value);
         if (r < 0)
@@ -124,6 +232,14 @@ int verb_encode(int argc, char *argv[]) {
         serror_diag diag = {};
         int r;
 
+        if (serror_mce_text_is_mce(argv[1])) {
+                serror_mce m;
+
+                r = serror_mce_parse(argv[1], &m, &diag);
+                if (r < 0)
+                        return usage_error("invalid machine check '%s': %s", argv[1], diag.message);
+                return show_mce(&m);
+        }
         r = serror_syndrome_parse(argv[1], arg_allow_ids ? SERROR_ALLOW_IDS : 0, &s, &diag);
         if (r < 0)
                 return usage_error("invalid syndrome '%s': %s", argv[1], diag.message);

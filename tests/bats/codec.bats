@@ -128,3 +128,55 @@ setup() {
         assert_failure 2
         assert_output --partial "expected a number"
 }
+
+@test "encode: the x86 machine-check presets have DOMAIN.md's measured values" {
+        for spec in "srao|0xbd000000000000c0|0x5|srao" "srar|0xbd80000000000134|0x7|srar" \
+                "ucna|0xbc00000000000010|0x0|ucna" "mce:ce|0x9c00000000000001|0x0|ce"; do
+                IFS="|" read -r name want_status mcg class <<<"$spec"
+                run serrorctl encode --json "$name"
+                assert_success
+                [ "$(jq -r .status <<<"$output")" = "$want_status" ] || fail "$name: status $(jq -r .status <<<"$output")"
+                [ "$(jq -r .mcg_status <<<"$output")" = "$mcg" ] || fail "$name: mcg $(jq -r .mcg_status <<<"$output")"
+                [ "$(jq -r .class <<<"$output")" = "$class" ]
+                [ "$(jq -r .bank <<<"$output")" = 1 ]
+        done
+        run serrorctl encode srar
+        assert_line --regexp '^   MCi_STATUS: 0xbd80000000000134$'
+        assert_line --regexp '^ +VAL UC EN MISCV ADDRV S AR$'
+        assert_line --regexp '^   MCG_STATUS: 0x7 RIPV EIPV MCIP$'
+        # Bare ce stays the SError syndrome.
+        run serrorctl encode --json ce
+        [ "$(jq -r .esr_hex <<<"$output")" = 0xbe001811 ]
+}
+
+@test "encode: a machine check built from items; refusals name the item" {
+        run serrorctl encode --json mce:bank=2,uc,s,ar,code=0x134,addr=0x1000,misc=0x86,ripv,eipv,mcip
+        assert_success
+        [ "$(jq -r .status <<<"$output")" = 0xbd80000000000134 ]
+        [ "$(jq -r .addr <<<"$output")" = 0x1000 ]
+        [ "$(jq -r .misc <<<"$output")" = 0x86 ]
+        [ "$(jq -r .bank <<<"$output")" = 2 ]
+        [ "$(jq -r .class <<<"$output")" = srar ]
+        # The canonical text reads back to the same machine check.
+        canon=$(jq -r .machine_check <<<"$output")
+        run serrorctl encode --json "$canon"
+        [ "$(jq -r .machine_check <<<"$output")" = "$canon" ]
+        run serrorctl encode mce:srao,bank=40
+        assert_failure 2
+        assert_output "serrorctl: invalid machine check 'mce:srao,bank=40': bank 40 is beyond the 32 banks KVM supports"
+        run serrorctl encode mce:ar
+        assert_failure 2
+        assert_output --partial "ar (action required) needs s and uc"
+        run serrorctl encode mce:status=0x1c00000000000001
+        assert_failure 2
+        assert_output --partial "without VAL (bit 63) holds no error"
+        run serrorctl decode mce:0xbd000000000000c0,mcg=0x5
+        assert_success
+        assert_line --regexp '^        Class: srao '
+        # Without RIPV in MCG_STATUS there is no restarting: fatal.
+        run serrorctl decode mce:0xbd000000000000c0
+        assert_line --regexp '^        Class: fatal '
+        run serrorctl decode mce:0x1d000000000000c0
+        assert_failure 2
+        assert_output --partial "without VAL (bit 63) holds no error"
+}
