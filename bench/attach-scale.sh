@@ -1,5 +1,5 @@
 #!/bin/bash
-# Benchmark (issue 3): attach 1,000 vcpus across 100 VMs and measure serrord's
+# Benchmark: attach 1,000 vcpus across 100 VMs and measure serrord's
 # memory growth per attached vcpu and its wake-ups over 10 idle seconds.
 # Prints figures and ratios against the targets; asserts nothing.
 # Usage: bench/attach-scale.sh [VMS] [VCPUS_PER_VM] [IDLE_SECONDS]   (from the build tree)

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Benchmark (issue 5): scheduling lateness (actual minus planned) over EVENTS
+# Benchmark: scheduling lateness (actual minus planned) over EVENTS
 # policy injections at 1 kHz, next to cyclictest in the same run, and serrord's
 # CPU time per scheduled event with the events spread over VMS x VCPUS vcpus.
 # Prints figures and ratios; asserts nothing.
