@@ -42,7 +42,7 @@ int agent_kvm_ioctl_checked(int fd, unsigned long request, const char *name, voi
 
 #if defined(__aarch64__)
 
-/* What an errno means for a vcpu-events ioctl (Injection issue, item 2). */
+/* What an errno means for a vcpu-events ioctl, in words an operator can act on. */
 static const char *vcpu_errno_explain(int r, bool set) {
         switch (-r) {
         case ENOEXEC:
