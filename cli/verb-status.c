@@ -10,15 +10,11 @@
 #include "bus-names.h"
 #include "cli.h"
 
-typedef struct Capability {
+/* A capability (its KVM_CHECK_EXTENSION value) or a counter. */
+typedef struct NamedValue {
         char *name;
-        int32_t value;
-} Capability;
-
-typedef struct Counter {
-        char *name;
-        uint64_t value;
-} Counter;
+        int64_t value;
+} NamedValue;
 
 typedef struct Status {
         char *version;
@@ -28,11 +24,11 @@ typedef struct Status {
         int kvm_usable;
         char *kvm_error;
         int32_t kvm_api_version;
-        Capability caps[16];
+        NamedValue caps[16];
         unsigned n_caps;
         uint32_t attached_vms;
         uint32_t attached_vcpus;
-        Counter counters[32];
+        NamedValue counters[32];
         unsigned n_counters;
 } Status;
 
@@ -56,51 +52,33 @@ static int read_string(sd_bus_message *m, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-static int read_capabilities(sd_bus_message *m, Status *s) {
+/* A variant holding a{si} (type 'i') or a{st} (type 't'), into a[]; entries
+ * beyond max are read and dropped. */
+static int read_named_values(sd_bus_message *m, char type, NamedValue *a, unsigned max, unsigned *n) {
+        char array[] = "a{sX}", entry[] = "{sX}";
         const char *name;
-        int32_t value;
         int r;
 
-        r = sd_bus_message_enter_container(m, 'v', "a{si}");
+        array[3] = entry[2] = type;
+        r = sd_bus_message_enter_container(m, 'v', array);
         if (r < 0)
                 return r;
-        r = sd_bus_message_enter_container(m, 'a', "{si}");
+        r = sd_bus_message_enter_container(m, 'a', entry);
         if (r < 0)
                 return r;
-        while ((r = sd_bus_message_read(m, "{si}", &name, &value)) > 0) {
-                if (s->n_caps >= ELEMENTSOF(s->caps))
-                        continue;
-                s->caps[s->n_caps].name = strdup(name);
-                if (!s->caps[s->n_caps].name)
-                        return -ENOMEM;
-                s->caps[s->n_caps++].value = value;
-        }
-        if (r < 0)
-                return r;
-        r = sd_bus_message_exit_container(m);
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(m);
-}
+        for (;;) {
+                int32_t i32 = 0;
+                uint64_t u64 = 0;
 
-static int read_counters(sd_bus_message *m, Status *s) {
-        const char *name;
-        uint64_t value;
-        int r;
-
-        r = sd_bus_message_enter_container(m, 'v', "a{st}");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_enter_container(m, 'a', "{st}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_read(m, "{st}", &name, &value)) > 0) {
-                if (s->n_counters >= ELEMENTSOF(s->counters))
+                r = type == 'i' ? sd_bus_message_read(m, entry, &name, &i32) : sd_bus_message_read(m, entry, &name, &u64);
+                if (r <= 0)
+                        break;
+                if (*n >= max)
                         continue;
-                s->counters[s->n_counters].name = strdup(name);
-                if (!s->counters[s->n_counters].name)
+                a[*n].name = strdup(name);
+                if (!a[*n].name)
                         return -ENOMEM;
-                s->counters[s->n_counters++].value = value;
+                a[(*n)++].value = type == 'i' ? (int64_t) i32 : (int64_t) u64;
         }
         if (r < 0)
                 return r;
@@ -126,13 +104,13 @@ static int read_property(sd_bus_message *m, const char *name, Status *s) {
         if (streq(name, "KvmApiVersion"))
                 return sd_bus_message_read(m, "v", "i", &s->kvm_api_version);
         if (streq(name, "KvmCapabilities"))
-                return read_capabilities(m, s);
+                return read_named_values(m, 'i', s->caps, ELEMENTSOF(s->caps), &s->n_caps);
         if (streq(name, "AttachedVMs"))
                 return sd_bus_message_read(m, "v", "u", &s->attached_vms);
         if (streq(name, "AttachedVcpus"))
                 return sd_bus_message_read(m, "v", "u", &s->attached_vcpus);
         if (streq(name, "Counters"))
-                return read_counters(m, s);
+                return read_named_values(m, 't', s->counters, ELEMENTSOF(s->counters), &s->n_counters);
         /* A newer serrord may have more; an older serrorctl skips them. */
         return sd_bus_message_skip(m, "v");
 }
@@ -186,7 +164,7 @@ static struct json_object *status_to_json(const Status *s) {
         for (unsigned i = 0; i < s->n_caps; i++) {
                 struct json_object *c = json_object_new_object();
                 json_object_object_add(c, "present", json_object_new_boolean(s->caps[i].value > 0));
-                json_object_object_add(c, "value", json_object_new_int(s->caps[i].value));
+                json_object_object_add(c, "value", json_object_new_int64(s->caps[i].value));
                 json_object_object_add(caps, s->caps[i].name, c);
         }
         json_object_object_add(kvm, "capabilities", caps);
@@ -196,7 +174,7 @@ static struct json_object *status_to_json(const Status *s) {
         json_object_object_add(o, "attached_vcpus", json_object_new_int64(s->attached_vcpus));
         counters = json_object_new_object();
         for (unsigned i = 0; i < s->n_counters; i++)
-                json_object_object_add(counters, s->counters[i].name, json_object_new_uint64(s->counters[i].value));
+                json_object_object_add(counters, s->counters[i].name, json_object_new_uint64((uint64_t) s->counters[i].value));
         json_object_object_add(o, "counters", counters);
         return o;
 }
@@ -233,14 +211,14 @@ static void status_print(const Status *s) {
                 printf("       KVM: %s not usable: %s\n", s->kvm_device ?: "?", s->kvm_error ?: "?");
         for (unsigned i = 0; i < s->n_caps; i++) {
                 if (s->caps[i].value > 0)
-                        printf("            %-30s yes (%d)\n", s->caps[i].name, s->caps[i].value);
+                        printf("            %-30s yes (%" PRId64 ")\n", s->caps[i].name, s->caps[i].value);
                 else
                         printf("            %-30s absent\n", s->caps[i].name);
         }
         printf("  Attached: %" PRIu32 " VMs, %" PRIu32 " vcpus\n", s->attached_vms, s->attached_vcpus);
         for (unsigned i = 0; i < s->n_counters; i++)
                 printf("%s%-18s %" PRIu64 "\n", i == 0 ? "  Counters: " : "            ", s->counters[i].name,
-                       s->counters[i].value);
+                       (uint64_t) s->counters[i].value);
 }
 
 int verb_status(int argc, char *argv[]) {
