@@ -165,7 +165,10 @@ start_vmm() {
         unshare --pid --fork --kill-child "$VMM" --name=vm-ns --attach="$SOCK" --vcpus=2 <"$DIR/vm-ns.in" >"$DIR/vm-ns.out" 2>&1 3>&- &
         VMM_PIDS="${VMM_PIDS:-} $!"
         exec 4>"$DIR/vm-ns.in"
-        wait_until 100 vm_vcpus_are vm-ns "[0,1]"
+        wait_until 100 vm_vcpus_are vm-ns "[0,1]" || {
+                cat "$DIR/vm-ns.out" "$DIR/serrord.log" >&2
+                false
+        }
         # The VMM says it is pid 1; serrord lists the pid this machine knows it by.
         [ "$(grep '"event":"ready"' "$DIR/vm-ns.out" | jq -r .pid)" = 1 ]
         pid=$(serrorctl list --json | jq -r '.[] | select(.name == "vm-ns") | .pid')
