@@ -183,9 +183,24 @@ int connection_send_notice(Connection *c, int error, const char *message) {
         return reply(c, 0, error, "%s", message);
 }
 
+static int connection_receive_one(Connection *c);
+
 static void on_deadline(struct ev_loop *loop, ev_timer *w, int revents) {
         Connection *c = container_of(w, Connection, deadline);
 
+        /* A busy serrord may reach the timer before the HELLO already waiting
+         * in the socket: read what is there first. */
+        for (unsigned i = 0; i < CONNECTION_BURST && !c->vm && !c->close_after_flush; i++) {
+                int r = connection_receive_one(c);
+                if (r == 0)
+                        break;
+                if (r < 0) {
+                        connection_free(c, r == -ECONNRESET ? "connection closed" : "connection lost");
+                        return;
+                }
+        }
+        if (c->vm && !c->close_after_flush)
+                return;
         if (c->close_after_flush) {
                 log_info("Closed the connection of pid %d (%s): the agent did not read serrord's last notice.",
                          (int) c->peer.pid, c->peer_comm);
