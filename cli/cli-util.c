@@ -76,3 +76,16 @@ void json_print(struct json_object *obj) {
         flags |= arg_json == JSON_PRETTY ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN;
         puts(json_object_to_json_string_ext(obj, flags));
 }
+
+/* The first failure is the one worth reporting: later ones only repeat it,
+ * and errno is long gone by the time ferror() is asked. */
+static int stdout_errno;
+
+int cli_flush_stdout(void) {
+        if (fflush(stdout) != 0) {
+                if (stdout_errno == 0)
+                        stdout_errno = errno > 0 ? errno : EIO;
+        } else if (ferror(stdout) && stdout_errno == 0)
+                stdout_errno = EIO;
+        return -stdout_errno;
+}

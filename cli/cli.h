@@ -84,6 +84,11 @@ int cli_bus_open(sd_bus **ret);
  * clear line that names the bus name. Returns the negative errno to exit with. */
 int cli_bus_call_failed(const char *what, const sd_bus_error *error, int r);
 
+/* Flushes standard output. 0, or the negative errno of the first write to it
+ * that failed (a full disk, a closed stdout), now or earlier. Prints nothing:
+ * main() reports it once, on the way out. */
+int cli_flush_stdout(void);
+
 /* Prints obj per arg_json and releases nothing (the caller owns obj). */
 void json_print(struct json_object *obj);
 static inline struct json_object *json_object_put_null(struct json_object *o) {

@@ -353,24 +353,14 @@ static int run(int argc, char *argv[]) {
  * script. fclose() also reports what a delayed write found.
  */
 static int finish_stdout(void) {
-        bool failed = ferror(stdout);
-        int err = 0;
+        int r = cli_flush_stdout();
 
-        if (fflush(stdout) != 0) {
-                failed = true;
-                err = errno;
-        }
-        if (fclose(stdout) != 0 && !failed) {
-                failed = true;
-                err = errno;
-        }
-        if (!failed)
+        if (fclose(stdout) != 0 && r == 0)
+                r = errno > 0 ? -errno : -EIO;
+        if (r == 0)
                 return 0;
-        /* ferror() keeps no errno: a failed write's is usually still in errno. */
-        if (err == 0)
-                err = errno ? errno : EIO;
-        fprintf(stderr, "serrorctl: write error on standard output: %s\n", strerror(err));
-        return -EIO;
+        fprintf(stderr, "serrorctl: write error on standard output: %s\n", strerror(-r));
+        return r;
 }
 
 int main(int argc, char *argv[]) {

@@ -402,7 +402,9 @@ static int on_injection_done(sd_bus_message *m, void *userdata, sd_bus_error *er
                 json_print(o);
         } else
                 print_record_line(&rec);
-        fflush(stdout);
+        /* Nobody reads what cannot be written: stop rather than watch forever. */
+        if (cli_flush_stdout() < 0)
+                monitor_stop = 1;
         return 0;
 }
 
@@ -435,10 +437,10 @@ int verb_monitor(int argc, char *argv[]) {
         }
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
-        if (arg_json == JSON_OFF) {
+        if (arg_json == JSON_OFF)
                 print_record_header();
-                fflush(stdout);
-        }
+        if (cli_flush_stdout() < 0)
+                monitor_stop = 1;
         while (!monitor_stop) {
                 r = sd_bus_process(bus, NULL);
                 if (r < 0) {
@@ -453,7 +455,8 @@ int verb_monitor(int argc, char *argv[]) {
                         goto out;
                 }
         }
-        r = 0;
+        /* main() names the write error; any errno of its own could map to another exit status. */
+        r = cli_flush_stdout() < 0 ? -EIO : 0;
 out:
         sd_bus_slot_unref(slot);
         sd_bus_flush_close_unref(bus);

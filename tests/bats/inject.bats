@@ -201,6 +201,35 @@ inject_and_count() {
         assert_failure 3
 }
 
+@test "monitor whose output cannot be written exits 1 and says why, instead of watching forever" {
+        # The table's header is the first write.
+        run bash -c 'timeout 10 "$0" monitor >/dev/full' "$SERRORCTL"
+        assert_failure 1
+        assert_output "serrorctl: write error on standard output: No space left on device"
+        run bash -c 'timeout 10 "$0" monitor >&-' "$SERRORCTL"
+        assert_failure 1
+        assert_output "serrorctl: write error on standard output: Bad file descriptor"
+        wait_until 50 subscribers_are 0
+}
+
+@test "monitor --json stops at the first outcome it cannot write" {
+        require_kvm
+        hold_wedged vm-full 1 4
+        # JSON has no header: nothing is written until an outcome comes. timeout(1) turns a
+        # monitor that would watch forever into exit status 124.
+        timeout 20 "$SERRORCTL" monitor --json >/dev/full 2>"$BATS_TEST_TMPDIR/monitor.err" 3>&- 4>&- &
+        monitor=$!
+        wait_until 50 subscribers_are 1
+        run serrorctl inject --no-wait --timeout=1ms vm-full ce
+        assert_success
+        status=0
+        wait "$monitor" || status=$?
+        assert_equal "$status" 1
+        run cat "$BATS_TEST_TMPDIR/monitor.err"
+        assert_output "serrorctl: write error on standard output: No space left on device"
+        wait_until 50 subscribers_are 0
+}
+
 @test "inject needs root or the control group; history is open to all" {
         command -v setpriv >/dev/null || skip "setpriv is not installed"
         # With no vcpu the call would fail with exit 4 if the access check let it through.
