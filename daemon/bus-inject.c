@@ -288,16 +288,16 @@ int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_err
         if (flags & INJECT_FLAG_WAIT)
                 b->call = sd_bus_message_ref(message);
 
+        InjectionParams p = {
+                .syndrome = kvm_chosen ? NULL : &syndrome,
+                .allow_ids = flags & INJECT_FLAG_ALLOW_IDS,
+                .mode = mode,
+                .timeout_usec = timeout_usec,
+                .dry_run = flags & INJECT_FLAG_DRY_RUN,
+                .origin = "serrorctl",
+                .guards_passed = true,
+        };
         for (unsigned k = 0; k < n_vcpus; k++) {
-                InjectionParams p = {
-                        .syndrome = kvm_chosen ? NULL : &syndrome,
-                        .allow_ids = flags & INJECT_FLAG_ALLOW_IDS,
-                        .mode = mode,
-                        .timeout_usec = timeout_usec,
-                        .dry_run = flags & INJECT_FLAG_DRY_RUN,
-                        .origin = "serrorctl",
-                        .guards_passed = true,
-                };
                 GuardVerdict guard = GUARD_PASS;
                 Injection *i;
 
@@ -307,14 +307,20 @@ int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_err
                 b->ids[k] = i->record.id;
                 started++;
         }
-        if (started < n_vcpus) {
-                /* The connection failed under us; what started still finishes. */
-                b->n = started;
-                if (started == 0) {
-                        inject_batch_free(b);
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Failed to send the request to %s: %s",
-                                                 vm->name, strerror(-r));
-                }
+        if (started == 0) {
+                inject_batch_free(b);
+                /* Named after the errno: the generic Failed maps to EACCES in sd-bus, which a
+                 * client would read as "permission denied". */
+                return sd_bus_error_set_errnof(error, r, "Failed to send the request to %s: %m", vm->name);
+        }
+        /* Every vcpu of the call shares one connection: once a send failed (the agent
+         * stopped reading and its queue is full, or it is gone) the rest would fail the
+         * same way. What went out cannot be taken back, so each vcpu left gets a failed
+         * outcome of its own rather than silently missing from the answer. */
+        for (unsigned k = started; k < n_vcpus; k++) {
+                injection_record_unsent(m, vm, vcpus[k], &p, r, &b->records[k]);
+                b->ids[k] = b->records[k].id;
+                b->n_done++;
         }
         if (!(flags & INJECT_FLAG_WAIT))
                 return inject_batch_reply(b, message, false);

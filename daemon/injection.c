@@ -169,6 +169,14 @@ static void injection_unlink(Injection *i) {
         i->vm = NULL;
 }
 
+/* Wherever an outcome comes from, it is counted, kept, logged and signalled the same way. */
+static void record_outcome(Manager *m, const InjectionRecord *r) {
+        m->counters[_COUNTER_OUTCOME_FIRST + r->outcome]++;
+        history_add(&m->history, r);
+        injection_log(r);
+        bus_inject_emit_done(m, r);
+}
+
 static void injection_finish(Injection *i) {
         Manager *m = i->manager;
 
@@ -178,10 +186,7 @@ static void injection_finish(Injection *i) {
         i->record.latency_usec = now_usec(CLOCK_MONOTONIC) - i->start_monotonic_usec;
         if (i->record.outcome != SERROR_OUTCOME_FAILED)
                 i->record.error = 0;
-        m->counters[_COUNTER_OUTCOME_FIRST + i->record.outcome]++;
-        history_add(&m->history, &i->record);
-        injection_log(&i->record);
-        bus_inject_emit_done(m, &i->record);
+        record_outcome(m, &i->record);
         if (i->done)
                 i->done(i, &i->record, i->userdata);
         free(i);
@@ -204,6 +209,37 @@ unsigned injection_count_for_vcpu(VM *vm, uint32_t vcpu) {
         Vcpu *v = vm_find_vcpu(vm, vcpu);
 
         return v ? v->n_inflight : 0;
+}
+
+/* What a request's record says before anything has happened to it. */
+static void record_init(InjectionRecord *rec, Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p) {
+        *rec = (InjectionRecord) {
+                .id = ++m->next_injection_id,
+                .requested_usec = now_usec(CLOCK_REALTIME),
+                .vcpu = vcpu,
+                .has_esr = p->syndrome != NULL,
+                .iss = p->syndrome ? serror_syndrome_iss(p->syndrome) : 0,
+                .mode = p->mode,
+                .outcome = SERROR_OUTCOME_FAILED,
+        };
+        memcpy(rec->vm, vm->name, sizeof(rec->vm));
+        snprintf(rec->origin, sizeof(rec->origin), "%s", p->origin ?: "");
+        if (p->syndrome)
+                serror_syndrome_format(p->syndrome, rec->syndrome, sizeof(rec->syndrome));
+        else
+                snprintf(rec->syndrome, sizeof(rec->syndrome), "kvm-chosen");
+}
+
+void injection_record_unsent(Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p, int error,
+                             InjectionRecord *ret) {
+        InjectionRecord rec;
+
+        record_init(&rec, m, vm, vcpu, p);
+        rec.error = error < 0 ? -error : error;
+        attach_message_copy(rec.message, "serrord could not send the request to the agent");
+        m->counters[COUNTER_INJECT_REQUESTED]++;
+        record_outcome(m, &rec);
+        *ret = rec;
 }
 
 int injection_start(Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p, injection_done_fn done,
@@ -238,21 +274,7 @@ int injection_start(Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p,
         i->done = done;
         i->userdata = userdata;
         i->start_monotonic_usec = now_usec(CLOCK_MONOTONIC);
-        i->record = (InjectionRecord) {
-                .id = ++m->next_injection_id,
-                .requested_usec = now_usec(CLOCK_REALTIME),
-                .vcpu = vcpu,
-                .has_esr = p->syndrome != NULL,
-                .iss = p->syndrome ? serror_syndrome_iss(p->syndrome) : 0,
-                .mode = p->mode,
-                .outcome = SERROR_OUTCOME_FAILED,
-        };
-        memcpy(i->record.vm, vm->name, sizeof(i->record.vm));
-        snprintf(i->record.origin, sizeof(i->record.origin), "%s", p->origin ?: "");
-        if (p->syndrome)
-                serror_syndrome_format(p->syndrome, i->record.syndrome, sizeof(i->record.syndrome));
-        else
-                snprintf(i->record.syndrome, sizeof(i->record.syndrome), "kvm-chosen");
+        record_init(&i->record, m, vm, vcpu, p);
 
         msg.request_id = i->record.id;
         msg.inject = (attach_inject) {

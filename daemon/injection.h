@@ -69,6 +69,13 @@ typedef struct InjectionParams {
 int injection_start(Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p, injection_done_fn done,
                     void *userdata, Injection **ret, GuardVerdict *ret_guard);
 
+/* A request for vcpu of vm that was never sent (injection_start() failed with
+ * error, or would have) still ends with its one outcome: failed, with that
+ * errno, counted, kept in the history, logged and signalled now. *ret is that
+ * record, for a caller that answers for a whole call. */
+void injection_record_unsent(Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p, int error,
+                             InjectionRecord *ret);
+
 /* An INJECT_RESULT (or a REPLY to an INJECT) from vm's connection. */
 int injection_handle_answer(Manager *m, VM *vm, const attach_msg *msg);
 /* The VM is going away: every injection still open for it fails with ECONNRESET. */

@@ -113,6 +113,42 @@ hold_wedged() {
         [ "$(jq '[.[] | select(.error == "ECONNRESET")] | length' <<<"$output")" = 16 ]
 }
 
+@test "an agent that stopped reading: every vcpu of an --vcpu=all call gets an outcome, even when serrord's queue fills mid-call" {
+        require_kvm
+        local n=100 calls=0 last=""
+        mkfifo "$BATS_TEST_TMPDIR/deaf.in"
+        # Attaches n real vcpus, then never reads: the INJECTs fill the socket, then serrord's
+        # queue of 64 records. With more vcpus than that queue holds, some call is cut where
+        # it fills, unless it fills exactly at the end of a call.
+        "$CLIENT" "$SOCK" hello-no-read vm-deaf "$n" 0 <"$BATS_TEST_TMPDIR/deaf.in" >"$BATS_TEST_TMPDIR/deaf.out" 2>&1 3>&- &
+        exec 4>"$BATS_TEST_TMPDIR/deaf.in"
+        if ! wait_until 150 grep -q holding "$BATS_TEST_TMPDIR/deaf.out"; then
+                grep -q KVM_CREATE_VCPU "$BATS_TEST_TMPDIR/deaf.out" && skip "this host's KVM cannot make $n vcpus in one VM"
+                fail "the client did not attach: $(cat "$BATS_TEST_TMPDIR/deaf.out")"
+        fi
+        while :; do
+                # Each call leaves one request open per vcpu it reached: 16 calls reach the per-vcpu bound.
+                ((calls < 16)) || skip "serrord's socket to the agent holds more than $((16 * n)) records here"
+                run serrorctl inject --no-wait --json --timeout=1h --vcpu=all vm-deaf ce
+                [ "$status" -eq 0 ] || break
+                calls=$((calls + 1))
+                [ "$(jq 'unique | length' <<<"$output")" -eq "$n" ] ||
+                        fail "call $calls answered for $(jq 'unique | length' <<<"$output") of $n vcpus: $output"
+                last=$output
+        done
+        # Full: nothing of this call went out, so it fails as a whole, saying why.
+        assert_failure 1
+        assert_output "serrorctl: Failed to inject: Failed to send the request to vm-deaf: No buffer space available"
+        run serrorctl history --json --vm=vm-deaf
+        unsent=$(jq -c '[.[] | select(.error == "ENOBUFS")]' <<<"$output")
+        [ "$(jq length <<<"$unsent")" -gt 0 ] ||
+                skip "serrord's queue filled exactly at the end of a call here: no call was cut"
+        # The vcpus a cut call could not reach have their own outcome, under the ids it answered with.
+        [ "$(jq -r '[.[] | .outcome + ": " + .message] | unique | .[]' <<<"$unsent")" = \
+                "failed: serrord could not send the request to the agent" ]
+        [ "$(jq -n --argjson ids "$last" --argjson unsent "$unsent" '[$unsent[].id] - $ids | length')" = 0 ]
+}
+
 @test "inject --no-wait returns the request id at once; monitor prints the outcome" {
         require_kvm
         hold_wedged vm-monitor 1 4
