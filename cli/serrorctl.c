@@ -76,14 +76,17 @@ static const Verb verbs[] = {
         { "monitor", 0, 0, verb_monitor, "", "Print injection outcomes live until interrupted",
           "Prints one line (or with --json one JSON object) per injection outcome as\n"
           "serrord records it, until SIGINT or SIGTERM (exit status 0).\n" },
-        { "decode", 1, 1, verb_decode, "VALUE", "Decode an SError ESR or ISS into named fields (offline)",
+        { "decode", 1, 1, verb_decode, "VALUE", "Decode an SError ESR or ISS, or an x86 MCi_STATUS (offline)",
           "Decodes VALUE, an ESR_ELx value as a guest reads it (EC 0x2F) or a bare\n"
           "ISS (25 bits or fewer), into its fields: EC, IL, IDS, IESB, AET, EA and\n"
-          "DFSC, with what a Linux guest does when it takes it. Works without serrord.\n"
+          "DFSC, with what a Linux guest does when it takes it. mce:STATUS[,ITEM...]\n"
+          "decodes an x86 MCi_STATUS instead; add mcg=0xN for its class. Works\n"
+          "without serrord.\n"
           "\n"
           "Examples:\n"
           "  serrorctl decode 0xbe000c11     AET UER, DFSC asynchronous SError\n"
           "  serrorctl decode 0xc11          the same, given as an ISS\n"
+          "  serrorctl decode mce:0xbd000000000000c0,mcg=0x5   SRAO, memory scrubbing\n"
           "\n"
           "Options:\n"
           "     --json[=short|pretty]  Print a JSON object instead of text\n" },
@@ -97,11 +100,16 @@ static const Verb verbs[] = {
           "  dfsc=uncategorized|async    the fault status code\n"
           "  iss=0xNNN or 0xNNN          a whole ISS\n"
           "  impdef=0xNNNNNN             IDS = 1, IMPLEMENTATION DEFINED (needs --allow-ids)\n"
+          "An x86 machine check is mce: and items (see serrorctl(1), X86 MACHINE\n"
+          "CHECKS), or a text starting with srao, srar, ucna or fatal; it prints the\n"
+          "bank, MCi_STATUS, MCi_ADDR, MCi_MISC, MCG_STATUS and the class.\n"
           "\n"
           "Examples:\n"
           "  serrorctl encode uer                 ISS 0xc11, ESR 0xbe000c11\n"
           "  serrorctl encode aet=ce,iesb\n"
           "  serrorctl encode --allow-ids impdef=0x11\n"
+          "  serrorctl encode srar,bank=3,addr=0x1000\n"
+          "  serrorctl encode mce:ce              the corrected machine check (ce alone is the SError)\n"
           "\n"
           "Options:\n"
           "     --allow-ids            Accept IDS = 1 syndromes (outside KVM's documented ABI)\n"

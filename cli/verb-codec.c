@@ -103,57 +103,59 @@ static int show(const serror_syndrome *s) {
 
 /* ------------------------------------------------------------------ x86 machine checks */
 
-static const struct {
-        uint64_t bit;
-        const char *name;
-} mci_bits[] = {
-        { SERROR_MCI_VAL, "VAL" },     { SERROR_MCI_OVER, "OVER" },   { SERROR_MCI_UC, "UC" },
-        { SERROR_MCI_EN, "EN" },       { SERROR_MCI_MISCV, "MISCV" }, { SERROR_MCI_ADDRV, "ADDRV" },
-        { SERROR_MCI_PCC, "PCC" },     { SERROR_MCI_S, "S" },         { SERROR_MCI_AR, "AR" },
-}, mcg_bits[] = {
-        { SERROR_MCG_RIPV, "RIPV" }, { SERROR_MCG_EIPV, "EIPV" }, { SERROR_MCG_MCIP, "MCIP" },
-};
+/* The flags named in value, in the order the SDM lists them: MCi_STATUS
+ * from VAL (bit 63) down, MCG_STATUS from RIPV (bit 0) up. Bits without a
+ * name are in the hex value. */
+static size_t named_bits(uint64_t value, bool mcg, const char *ret[static 64]) {
+        size_t n = 0;
 
-static const char *mce_class_describe(serror_mce_class c) {
-        switch (c) {
-        case SERROR_MCE_CE:
-                return "corrected: logged in the bank, no machine check exception";
-        case SERROR_MCE_UCNA:
-                return "uncorrected, no action required: logged, no machine check exception";
-        case SERROR_MCE_SRAO:
-                return "software recoverable, action optional: #MC";
-        case SERROR_MCE_SRAR:
-                return "software recoverable, action required: #MC";
-        default:
-                return "fatal: #MC the guest cannot recover from";
+        for (unsigned i = 0; i < 64; i++) {
+                unsigned bit = mcg ? i : 63 - i;
+                const char *name = mcg ? serror_mce_mcg_bit_name(bit) : serror_mce_status_bit_name(bit);
+
+                if ((value & (UINT64_C(1) << bit)) && name)
+                        ret[n++] = name;
         }
+        return n;
 }
 
 static struct json_object *bits_to_json(uint64_t value, bool mcg) {
         struct json_object *a = json_object_new_array();
-        size_t n = mcg ? ELEMENTSOF(mcg_bits) : ELEMENTSOF(mci_bits);
+        const char *names[64];
+        size_t n = named_bits(value, mcg, names);
 
-        for (size_t i = 0; i < n; i++) {
-                uint64_t bit = mcg ? mcg_bits[i].bit : mci_bits[i].bit;
-                if (value & bit)
-                        json_object_array_add(a, json_object_new_string(mcg ? mcg_bits[i].name : mci_bits[i].name));
-        }
+        for (size_t i = 0; a && i < n; i++)
+                json_object_array_add(a, json_object_new_string(names[i]));
         return a;
 }
 
 static void print_bits(uint64_t value, bool mcg) {
-        size_t n = mcg ? ELEMENTSOF(mcg_bits) : ELEMENTSOF(mci_bits);
+        const char *names[64];
+        size_t n = named_bits(value, mcg, names);
 
         for (size_t i = 0; i < n; i++)
-                if (value & (mcg ? mcg_bits[i].bit : mci_bits[i].bit))
-                        printf(" %s", mcg ? mcg_bits[i].name : mci_bits[i].name);
+                printf(" %s", names[i]);
+}
+
+/* MCi_STATUS in all 16 digits, as the guest logs it; the others short. */
+static void json_add_hex(struct json_object *o, const char *key, uint64_t value, bool all_digits) {
+        char hex[32];
+
+        if (all_digits)
+                (void) snprintf(hex, sizeof(hex), "0x%016" PRIx64, value);
+        else
+                (void) snprintf(hex, sizeof(hex), "0x%" PRIx64, value);
+        json_object_object_add(o, key, json_object_new_string(hex));
 }
 
 static int show_mce(const serror_mce *m) {
         serror_mce_class c = serror_mce_classify(m);
-        char text[160], hex[32];
+        serror_mce_status_fields f;
+        char text[160], code[160];
 
-        serror_mce_format(m, text, sizeof(text));
+        (void) serror_mce_format(m, text, sizeof(text));
+        (void) serror_mce_status_decode(m->status, &f);
+        (void) serror_mce_code_describe(f.mca_code, code, sizeof(code));
         if (arg_json != JSON_OFF) {
                 _cleanup_json_ struct json_object *o = json_object_new_object();
 
@@ -161,16 +163,17 @@ static int show_mce(const serror_mce *m) {
                         return log_error_errno(-ENOMEM, "out of memory");
                 json_object_object_add(o, "machine_check", json_object_new_string(text));
                 json_object_object_add(o, "bank", json_object_new_int64(m->bank));
-                snprintf(hex, sizeof(hex), "0x%016" PRIx64, m->status);
-                json_object_object_add(o, "status", json_object_new_string(hex));
+                json_add_hex(o, "status", m->status, true);
                 json_object_object_add(o, "status_bits", bits_to_json(m->status, false));
-                json_object_object_add(o, "code", json_object_new_int64((int64_t) (m->status & SERROR_MCI_CODE_MASK)));
-                snprintf(hex, sizeof(hex), "0x%" PRIx64, m->addr);
-                json_object_object_add(o, "addr", json_object_new_string(hex));
-                snprintf(hex, sizeof(hex), "0x%" PRIx64, m->misc);
-                json_object_object_add(o, "misc", json_object_new_string(hex));
-                snprintf(hex, sizeof(hex), "0x%" PRIx64, m->mcg_status);
-                json_object_object_add(o, "mcg_status", json_object_new_string(hex));
+                json_object_object_add(o, "code", json_object_new_int64(f.mca_code));
+                json_object_object_add(o, "code_description", json_object_new_string(code));
+                json_object_object_add(o, "model_code", json_object_new_int64(f.model_code));
+                json_object_object_add(o, "other_info", json_object_new_int64(f.other_info));
+                json_object_object_add(o, "corrected_count", json_object_new_int64(f.corrected_count));
+                json_object_object_add(o, "threshold", json_object_new_int64(f.threshold));
+                json_add_hex(o, "addr", m->addr, false);
+                json_add_hex(o, "misc", m->misc, false);
+                json_add_hex(o, "mcg_status", m->mcg_status, false);
                 json_object_object_add(o, "mcg_status_bits", bits_to_json(m->mcg_status, true));
                 json_object_object_add(o, "class", json_object_new_string(serror_mce_class_to_string(c)));
                 json_object_object_add(o, "raises_mc", json_object_new_boolean(serror_mce_raises_mc(m)));
@@ -183,13 +186,22 @@ static int show_mce(const serror_mce *m) {
         printf("              ");
         print_bits(m->status, false);
         printf("\n");
-        printf("     MCA code: 0x%04" PRIx64 "\n", m->status & SERROR_MCI_CODE_MASK);
-        printf("     MCi_ADDR: 0x%" PRIx64 "%s\n", m->addr, m->status & SERROR_MCI_ADDRV ? "" : " (not valid)");
-        printf("     MCi_MISC: 0x%" PRIx64 "%s\n", m->misc, m->status & SERROR_MCI_MISCV ? "" : " (not valid)");
+        printf("     MCA code: 0x%04" PRIx16 " (%s)\n", f.mca_code, code);
+        printf("   Model code: 0x%04" PRIx16 "\n", f.model_code);
+        /* Bits 52:32 are model-specific unless MCG_CAP says otherwise: shown
+         * only when something is there. */
+        if (f.corrected_count || f.other_info)
+                printf("   Bits 52:32: corrected count %" PRIu16 " (with MCG_CMCI_P), other 0x%02" PRIx8 "\n",
+                       f.corrected_count, f.other_info);
+        if (f.threshold && !f.uc)
+                printf("    Threshold: %s (with MCG_TES_P)\n",
+                       f.threshold == 1 ? "green" : f.threshold == 2 ? "yellow" : "reserved");
+        printf("     MCi_ADDR: 0x%" PRIx64 "%s\n", m->addr, f.addrv ? "" : " (not valid)");
+        printf("     MCi_MISC: 0x%" PRIx64 "%s\n", m->misc, f.miscv ? "" : " (not valid)");
         printf("   MCG_STATUS: 0x%" PRIx64, m->mcg_status);
         print_bits(m->mcg_status, true);
         printf("\n");
-        printf("        Class: %s (%s)\n", serror_mce_class_to_string(c), mce_class_describe(c));
+        printf("        Class: %s (%s)\n", serror_mce_class_to_string(c), serror_mce_class_describe(c));
         return 0;
 }
 
@@ -222,8 +234,13 @@ int verb_decode(int argc, char *argv[]) {
                 r = serror_syndrome_from_esr(value, SERROR_ALLOW_IDS, &s, &diag);
         else
                 r = serror_syndrome_from_iss((uint32_t) value, SERROR_ALLOW_IDS, &s, &diag);
-        if (r < 0)
+        if (r < 0) {
+                /* No ESR has bit 63 set; an MCi_STATUS with VAL does. */
+                if (value & SERROR_MCI_VAL)
+                        return usage_error("cannot decode '%s': %s (an x86 MCi_STATUS? write mce:%s)", argv[1],
+                                           diag.message, argv[1]);
                 return usage_error("cannot decode '%s': %s", argv[1], diag.message);
+        }
         return show(&s);
 }
 

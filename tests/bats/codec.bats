@@ -180,3 +180,73 @@ setup() {
         assert_failure 2
         assert_output --partial "without VAL (bit 63) holds no error"
 }
+
+@test "encode: fatal is VAL|UC|EN|PCC with EIPV|MCIP; bare presets take items" {
+        run serrorctl encode --json fatal
+        assert_success
+        [ "$(jq -r .status <<<"$output")" = 0xb200000000000000 ]
+        [ "$(jq -r .mcg_status <<<"$output")" = 0x6 ]
+        [ "$(jq -r .class <<<"$output")" = fatal ]
+        [ "$(jq -r '.status_bits | join(" ")' <<<"$output")" = "VAL UC EN PCC" ]
+        [ "$(jq -r .raises_mc <<<"$output")" = true ]
+        run serrorctl encode --json srar,bank=3,addr=0x1000,lmce
+        assert_success
+        [ "$(jq -r .machine_check <<<"$output")" = "mce:status=0xbd80000000000134,bank=3,addr=0x1000,misc=0x0,mcg=0xf" ]
+        [ "$(jq -r '.mcg_status_bits | join(" ")' <<<"$output")" = "RIPV EIPV MCIP LMCE_S" ]
+        [ "$(jq -r .code_description <<<"$output")" = "cache hierarchy: data read, data, level 0" ]
+        run serrorctl encode --json ucna
+        [ "$(jq -r .raises_mc <<<"$output")" = false ]
+        [ "$(jq -r .code_description <<<"$output")" = "TLB: instruction, level 0" ]
+}
+
+@test "encode: the MCA error code and its fields are printed in words" {
+        run serrorctl encode srao
+        assert_success
+        assert_line '     MCA code: 0x00c0 (memory controller: memory scrubbing, channel 0)'
+        assert_line '   Model code: 0x0000'
+        assert_line '     MCi_ADDR: 0x0'
+        assert_line '   MCG_STATUS: 0x5 RIPV MCIP'
+        assert_line '        Class: srao (software recoverable, action optional: #MC)'
+        run serrorctl encode mce:uc
+        assert_success
+        assert_line '     MCi_ADDR: 0x0 (not valid)'
+        assert_line --regexp '^        Class: ucna '
+}
+
+@test "decode: an x86 MCi_STATUS, and a hint when one is given as an ESR" {
+        run serrorctl decode --json mce:0xbd80000000000134,mcg=0x7,bank=2
+        assert_success
+        [ "$(jq -r .class <<<"$output")" = srar ]
+        [ "$(jq -r .bank <<<"$output")" = 2 ]
+        [ "$(jq -r .code <<<"$output")" = $((0x134)) ]
+        # The corrected error count (bits 52:38) a guest may find in a bank.
+        run serrorctl decode mce:0x9c00004000000001
+        assert_success
+        assert_line '   Bits 52:32: corrected count 1 (with MCG_CMCI_P), other 0x00'
+        assert_line --regexp '^        Class: ce '
+        run serrorctl decode 0xbd000000000000c0
+        assert_failure 2
+        assert_output --partial "(an x86 MCi_STATUS? write mce:0xbd000000000000c0)"
+        run serrorctl decode mce:srao
+        assert_failure 2
+        assert_output --partial "invalid status='srao'"
+}
+
+@test "encode: more machine-check refusals name the item" {
+        run serrorctl encode mce:ce,ripv
+        assert_failure 2
+        assert_output --partial "mcg 0x1 with a corrected error: KVM writes MCG_STATUS only for an uncorrected one"
+        run serrorctl encode srao,foo
+        assert_failure 2
+        assert_output --partial "unknown item 'foo'"
+        run serrorctl encode mce:uc,srao
+        assert_failure 2
+        assert_output --partial "the preset 'srao' must come first"
+        run serrorctl encode mce:addr=0x1000,status=0xb000000000000000
+        assert_failure 2
+        assert_output --partial "addr 0x1000 with a status whose ADDRV (bit 58) is clear"
+        # An SError name after a machine-check preset is an unknown item, not an SError.
+        run serrorctl encode srao,uer
+        assert_failure 2
+        assert_output --partial "unknown item 'uer'"
+}
