@@ -12,6 +12,7 @@
 #include "bus-names.h"
 #include "cli.h"
 #include "parse-util.h"
+#include "serror/mce.h"
 #include "serror/syndrome.h"
 
 /* Inject flags, as serrord(8) documents them. */
@@ -114,14 +115,81 @@ static GuestEsr guest_esr(const Record *r, uint32_t *ret) {
         return GUEST_ESR_NONE;
 }
 
-static struct json_object *record_to_json(const Record *r) {
-        struct json_object *o = json_object_new_object(), *w;
+/* A machine check's record: the same fields hold MCG_STATUS (before, after)
+ * and MCi_STATUS (written); serrord(8), "Injection records". */
+static bool record_mce(const Record *r, serror_mce *ret) {
+        return serror_mce_text_is_mce(r->syndrome) && serror_mce_parse(r->syndrome, ret, NULL) == 0;
+}
+
+static struct json_object *mcg_state_to_json(const VcpuState *s) {
+        struct json_object *o;
+        char hex[24];
+
+        if (!s->valid)
+                return NULL;
+        o = json_object_new_object();
+        json_object_object_add(o, "mcip", json_object_new_boolean(s->pending));
+        snprintf(hex, sizeof(hex), "0x%" PRIx64, s->esr);
+        json_object_object_add(o, "mcg_status", json_object_new_string(hex));
+        return o;
+}
+
+static struct json_object *mce_record_to_json(const Record *r, const serror_mce *m) {
+        struct json_object *o = json_object_new_object(), *e = json_object_new_object(), *w;
         char hex[24];
 
         json_object_object_add(o, "id", json_object_new_uint64(r->id));
         json_object_object_add(o, "requested_timestamp_usec", json_object_new_uint64(r->requested_usec));
         json_object_object_add(o, "vm", json_object_new_string(r->vm));
         json_object_object_add(o, "vcpu", json_object_new_int64(r->vcpu));
+        json_object_object_add(o, "kind", json_object_new_string("machine-check"));
+        json_object_object_add(o, "syndrome", json_object_new_string(r->syndrome));
+        json_object_object_add(e, "class",
+                               json_object_new_string(serror_mce_class_to_string(serror_mce_classify(m)) ?: "?"));
+        json_object_object_add(e, "bank", json_object_new_int64(m->bank));
+        snprintf(hex, sizeof(hex), "0x%016" PRIx64, m->status);
+        json_object_object_add(e, "status", json_object_new_string(hex));
+        snprintf(hex, sizeof(hex), "0x%" PRIx64, m->addr);
+        json_object_object_add(e, "addr", json_object_new_string(hex));
+        snprintf(hex, sizeof(hex), "0x%" PRIx64, m->misc);
+        json_object_object_add(e, "misc", json_object_new_string(hex));
+        snprintf(hex, sizeof(hex), "0x%" PRIx64, m->mcg_status);
+        json_object_object_add(e, "mcg_status", json_object_new_string(hex));
+        json_object_object_add(o, "mce", e);
+        json_object_object_add(o, "on_pending", json_object_new_string(r->mode));
+        json_object_object_add(o, "outcome", json_object_new_string(r->outcome));
+        json_object_object_add(o, "errno", json_object_new_int(r->error));
+        json_object_object_add(o, "error", r->error ? json_object_new_string(strerrorname_np(r->error) ?: "?") : NULL);
+        json_object_object_add(o, "message", json_object_new_string(r->message));
+        json_object_object_add(o, "before", mcg_state_to_json(&r->before));
+        if (r->written) {
+                w = json_object_new_object();
+                snprintf(hex, sizeof(hex), "0x%016" PRIx64, r->written_esr);
+                json_object_object_add(w, "mci_status", json_object_new_string(hex));
+                json_object_object_add(o, "written", w);
+        } else
+                json_object_object_add(o, "written", NULL);
+        json_object_object_add(o, "after", mcg_state_to_json(&r->after));
+        json_object_object_add(o, "latency_usec", json_object_new_uint64(r->latency_usec));
+        json_object_object_add(o, "agent_usec", json_object_new_uint64(r->agent_usec));
+        json_object_object_add(o, "origin", json_object_new_string(r->origin));
+        return o;
+}
+
+static struct json_object *record_to_json(const Record *r) {
+        struct json_object *o, *w;
+        serror_mce mce;
+        char hex[24];
+
+        if (record_mce(r, &mce))
+                return mce_record_to_json(r, &mce);
+        o = json_object_new_object();
+
+        json_object_object_add(o, "id", json_object_new_uint64(r->id));
+        json_object_object_add(o, "requested_timestamp_usec", json_object_new_uint64(r->requested_usec));
+        json_object_object_add(o, "vm", json_object_new_string(r->vm));
+        json_object_object_add(o, "vcpu", json_object_new_int64(r->vcpu));
+        json_object_object_add(o, "kind", json_object_new_string("serror"));
         json_object_object_add(o, "syndrome", json_object_new_string(r->syndrome));
         snprintf(hex, sizeof(hex), "0x%06" PRIx32, r->iss);
         json_object_object_add(o, "iss", json_object_new_string(hex));
@@ -180,8 +248,30 @@ static void print_record_header(void) {
                        "PENDING", "ERROR");
 }
 
+static void print_mcg_state(const char *what, const VcpuState *s) {
+        if (!s->valid)
+                return;
+        printf("  %s: MCG_STATUS 0x%" PRIx64 " (%s)\n", what, s->esr,
+               s->pending ? "MCIP set: a machine check is in progress" : "MCIP clear");
+}
+
+static void print_mce_outcome(const Record *r, const serror_mce *m) {
+        serror_mce_class class = serror_mce_classify(m);
+
+        printf("  %s in bank %" PRIu32 ": %s\n", serror_mce_class_to_string(class) ?: "?", m->bank,
+               serror_mce_class_describe(class) ?: "?");
+        print_mcg_state("before", &r->before);
+        if (r->written)
+                printf("  %s: MCi_STATUS 0x%016" PRIx64 ", MCG_STATUS 0x%" PRIx64 "\n",
+                       strcmp(r->outcome, "dry-run") == 0 ? "would write" : "written", r->written_esr, m->mcg_status);
+        print_mcg_state("after", &r->after);
+        if (!r->error && r->message[0])
+                printf("  %s\n", r->message);
+}
+
 static void print_outcome(const Record *r) {
         uint32_t esr = 0;
+        serror_mce mce;
 
         printf("%s vcpu %" PRIu32 ": %s", r->vm, r->vcpu, r->outcome);
         if (r->error)
@@ -192,6 +282,10 @@ static void print_outcome(const Record *r) {
         if (r->agent_usec)
                 printf(" (%.3f ms at the vcpu)", (double) r->agent_usec / 1000.);
         printf("\n");
+        if (record_mce(r, &mce)) {
+                print_mce_outcome(r, &mce);
+                return;
+        }
         if (r->before.valid)
                 printf("  before: %s%s\n", r->before.pending ? "an SError was pending" : "nothing pending", "");
         switch (guest_esr(r, &esr)) {
@@ -250,7 +344,14 @@ int verb_inject(int argc, char *argv[]) {
         sd_bus *bus = NULL;
         int r, worst = 0;
 
-        if (!streq(argv[2], "kvm")) {
+        if (serror_mce_text_is_mce(argv[2])) {
+                serror_mce m;
+                serror_diag diag = {};
+                if (arg_allow_ids)
+                        return usage_error("--allow-ids is for SError syndromes, not machine checks");
+                if (serror_mce_parse(argv[2], &m, &diag) < 0)
+                        return usage_error("invalid machine check '%s': %s", argv[2], diag.message);
+        } else if (!streq(argv[2], "kvm")) {
                 serror_syndrome s;
                 serror_diag diag = {};
                 if (serror_syndrome_parse(argv[2], arg_allow_ids ? SERROR_ALLOW_IDS : 0, &s, &diag) < 0)

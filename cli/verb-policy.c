@@ -533,7 +533,7 @@ static int verb_policy_plan(int argc, char *argv[]) {
 
         while (policy_plan_peek(plan, &offset) > 0) {
                 PlannedEvent ev;
-                char text[64] = "?", when[32];
+                char text[128] = "?", when[32];
 
                 if (offset >= until)
                         break;
@@ -544,7 +544,10 @@ static int verb_policy_plan(int argc, char *argv[]) {
                 if (policy_plan_next(plan, &ev) <= 0)
                         break;
                 rows_printed++;
-                (void) serror_syndrome_format(&ev.syndrome, text, sizeof(text));
+                if (ev.is_mce)
+                        (void) serror_mce_format(&ev.mce, text, sizeof(text));
+                else
+                        (void) serror_syndrome_format(&ev.syndrome, text, sizeof(text));
 
                 if (rows) {
                         struct json_object *o = json_object_new_object();
@@ -556,7 +559,9 @@ static int verb_policy_plan(int argc, char *argv[]) {
                         json_object_object_add(o, "vm", ev.has_target ? json_object_new_string(ev.vm) : NULL);
                         json_object_object_add(o, "vcpu", ev.has_target ? json_object_new_int64(ev.vcpu) : NULL);
                         json_object_object_add(o, "syndrome", json_object_new_string(text));
-                        json_object_object_add(o, "iss", json_object_new_int64(serror_syndrome_iss(&ev.syndrome)));
+                        if (!ev.is_mce)
+                                json_object_object_add(o, "iss",
+                                                       json_object_new_int64(serror_syndrome_iss(&ev.syndrome)));
                         json_object_array_add(rows, o);
                         continue;
                 }

@@ -183,8 +183,7 @@ static int parse_vcpus(VM *vm, const char *spec, uint32_t **ret, unsigned *ret_n
         return 0;
 }
 
-static int check_guards(Manager *m, VM *vm, const serror_syndrome *syndrome, const uint32_t *vcpus, unsigned n,
-                        sd_bus_error *error) {
+static int check_guards(Manager *m, VM *vm, int severity, const uint32_t *vcpus, unsigned n, sd_bus_error *error) {
         _cleanup_free_ uint64_t *last = NULL;
         GuardVerdict verdict;
         unsigned which;
@@ -194,7 +193,7 @@ static int check_guards(Manager *m, VM *vm, const serror_syndrome *syndrome, con
                 return -ENOMEM;
         for (unsigned k = 0; k < n; k++)
                 last[k] = vm_find_vcpu(vm, vcpus[k])->last_injection_usec;
-        verdict = guards_check_all(&m->guards, syndrome, last, n, now_usec(CLOCK_MONOTONIC), &which);
+        verdict = guards_check_severity(&m->guards, severity, last, n, now_usec(CLOCK_MONOTONIC), &which);
         switch (verdict) {
         case GUARD_PASS:
                 return 0;
@@ -215,17 +214,33 @@ static int check_guards(Manager *m, VM *vm, const serror_syndrome *syndrome, con
         }
 }
 
+/* A machine check goes only to an agent that says it executes them (x86
+ * agents); an SError still goes to every agent, which answers for itself. */
+static int check_error_kind(VM *vm, bool is_mce, sd_bus_error *error) {
+        if (!is_mce || (vm->capabilities & ATTACH_CAP_MCE))
+                return 0;
+        if (vm->arch != ATTACH_ARCH_X86_64)
+                return sd_bus_error_setf(error, SERROR_BUS_ERROR_NOT_SUPPORTED,
+                                         "VM %s is %s: machine checks are x86's; inject an SError syndrome "
+                                         "(ce, uer, uc, ...) into it.", vm->name, attach_arch_to_string(vm->arch) ?: "?");
+        return sd_bus_error_setf(error, SERROR_BUS_ERROR_NOT_SUPPORTED,
+                                 "The agent of VM %s does not execute machine checks (its HELLO lacks the MCE "
+                                 "capability); update the VMM's libserror-agent.", vm->name);
+}
+
 int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         const char *target, *vcpu_spec, *syndrome_text, *mode_text;
         uint64_t timeout_usec, flags;
         _cleanup_free_ uint32_t *vcpus = NULL;
         serror_syndrome syndrome;
+        serror_mce mce;
         serror_diag diag = {};
         serror_mode mode;
         InjectBatch *b;
         unsigned n_vcpus = 0, started = 0;
-        bool kvm_chosen;
+        bool kvm_chosen, is_mce;
+        int severity;
         VM *vm;
         int r;
 
@@ -252,14 +267,31 @@ int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_err
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                          "Invalid timeout %" PRIu64 " us: expected 1 ms to 1 h.", timeout_usec);
         kvm_chosen = streq(syndrome_text, "kvm");
-        if (!kvm_chosen &&
-            serror_syndrome_parse(syndrome_text, flags & INJECT_FLAG_ALLOW_IDS ? SERROR_ALLOW_IDS : 0, &syndrome, &diag) < 0)
-                return sd_bus_error_setf(error, SERROR_BUS_ERROR_INVALID_SYNDROME, "Invalid syndrome '%s': %s",
-                                         bus_echo(syndrome_text), diag.message);
+        is_mce = !kvm_chosen && serror_mce_text_is_mce(syndrome_text);
+        if (is_mce) {
+                if (flags & INJECT_FLAG_ALLOW_IDS)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "The allow-IDS flag is for SError syndromes, not machine checks.");
+                if (serror_mce_parse(syndrome_text, &mce, &diag) < 0)
+                        return sd_bus_error_setf(error, SERROR_BUS_ERROR_INVALID_SYNDROME,
+                                                 "Invalid machine check '%s': %s", bus_echo(syndrome_text), diag.message);
+                severity = serror_mce_severity(&mce);
+        } else if (kvm_chosen)
+                severity = SERROR_SEVERITY_UC;
+        else {
+                if (serror_syndrome_parse(syndrome_text, flags & INJECT_FLAG_ALLOW_IDS ? SERROR_ALLOW_IDS : 0, &syndrome,
+                                          &diag) < 0)
+                        return sd_bus_error_setf(error, SERROR_BUS_ERROR_INVALID_SYNDROME, "Invalid syndrome '%s': %s",
+                                                 bus_echo(syndrome_text), diag.message);
+                severity = serror_syndrome_severity(&syndrome);
+        }
         vm = manager_find_vm(m, target);
         if (!vm)
                 return sd_bus_error_setf(error, SERROR_BUS_ERROR_NO_SUCH_VM, "No VM named or with UUID '%s' is attached.",
                                          bus_echo(target));
+        r = check_error_kind(vm, is_mce, error);
+        if (r < 0)
+                return r;
         r = parse_vcpus(vm, vcpu_spec, &vcpus, &n_vcpus, error);
         if (r < 0)
                 return r;
@@ -271,7 +303,7 @@ int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_err
                                                  vcpus[k], vm->name, INJECTION_PER_VCPU_MAX);
         /* The guards judge the call as a whole: every vcpu gets its injection,
          * or the call is refused with the reason and none is sent. */
-        r = check_guards(m, vm, kvm_chosen ? NULL : &syndrome, vcpus, n_vcpus, error);
+        r = check_guards(m, vm, severity, vcpus, n_vcpus, error);
         if (r < 0)
                 return r;
 
@@ -289,7 +321,8 @@ int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_err
                 b->call = sd_bus_message_ref(message);
 
         InjectionParams p = {
-                .syndrome = kvm_chosen ? NULL : &syndrome,
+                .syndrome = kvm_chosen || is_mce ? NULL : &syndrome,
+                .mce = is_mce ? &mce : NULL,
                 .allow_ids = flags & INJECT_FLAG_ALLOW_IDS,
                 .mode = mode,
                 .timeout_usec = timeout_usec,

@@ -9,8 +9,13 @@ void guards_init(Guards *g, const GuardConfig *config) {
 
 GuardVerdict guards_check_all(Guards *g, const serror_syndrome *syndrome, const uint64_t *last_usec, unsigned n,
                               uint64_t now_usec, unsigned *ret_index) {
+        return guards_check_severity(g, syndrome ? serror_syndrome_severity(syndrome) : SERROR_SEVERITY_UC, last_usec,
+                                     n, now_usec, ret_index);
+}
+
+GuardVerdict guards_check_severity(Guards *g, int severity, const uint64_t *last_usec, unsigned n, uint64_t now_usec,
+                                   unsigned *ret_index) {
         const GuardConfig *c = &g->config;
-        int severity = syndrome ? serror_syndrome_severity(syndrome) : SERROR_SEVERITY_UC;
         double capacity = c->rate_burst > 0 ? c->rate_burst : 1;
 
         if (ret_index)

@@ -36,6 +36,9 @@ void guards_init(Guards *g, const GuardConfig *config);
  * this vcpu last had an SError sent (0: never). On GUARD_PASS the rate token
  * is taken. kvm_chosen: a syndrome KVM picks ranks as IDS = 1 (UC). */
 GuardVerdict guards_check(Guards *g, const serror_syndrome *syndrome, uint64_t last_usec, uint64_t now_usec);
+/* The same with the severity given (serror_syndrome_severity(), serror_mce_severity()). */
+GuardVerdict guards_check_severity(Guards *g, int severity, const uint64_t *last_usec, unsigned n, uint64_t now_usec,
+                                   unsigned *ret_index);
 /* The same for n injections that go out together (one call's vcpus): all pass
  * and take n rate tokens, or none does and nothing is taken. last_usec has
  * one entry per injection; *ret_index (may be NULL) is the one a gap refused. */

@@ -58,9 +58,9 @@ const InjectionRecord *history_get(const History *h, unsigned i) {
 /* The record's KEY=value fields, side by side in one buffer. Written by hand: a dozen
  * snprintf() calls cost more than the rest of an outcome's bookkeeping. */
 typedef struct FieldBuf {
-        char data[640];
+        char data[768];
         size_t used;
-        const char *fields[16];
+        const char *fields[20];
         unsigned n;
 } FieldBuf;
 
@@ -120,6 +120,18 @@ static void field_hex(FieldBuf *b, const char *key, uint32_t value, unsigned wid
         field_end(b, 2 + width);
 }
 
+static void field_hex64(FieldBuf *b, const char *key, uint64_t value) {
+        char *p = field_begin(b, key, 18);
+
+        if (!p)
+                return;
+        p[0] = '0';
+        p[1] = 'x';
+        for (unsigned i = 0; i < 16; i++)
+                p[2 + i] = "0123456789abcdef"[(value >> (4 * (15 - i))) & 0xf];
+        field_end(b, 18);
+}
+
 static void injection_log(const InjectionRecord *r) {
         int level = r->outcome == SERROR_OUTCOME_FAILED ? LOG_WARNING : LOG_INFO;
         FieldBuf b = { .n = 0 };
@@ -131,8 +143,21 @@ static void injection_log(const InjectionRecord *r) {
         field_uint(&b, "SERROR_VCPU=", r->vcpu);
         field_uint(&b, "SERROR_REQUEST_ID=", r->id);
         field_str(&b, "SERROR_SYNDROME=", r->syndrome, sizeof(r->syndrome));
-        field_hex(&b, "SERROR_ISS=", r->iss, 6);
-        field_hex(&b, "SERROR_ESR=", SERROR_ESR_IL | (SERROR_ESR_EC_SERROR << SERROR_ESR_EC_SHIFT) | r->iss, 8);
+        if (r->is_mce) {
+                field_str(&b, "SERROR_ERROR_KIND=", "machine-check", 32);
+                field_uint(&b, "SERROR_MCE_BANK=", r->mce.bank);
+                field_hex64(&b, "SERROR_MCI_STATUS=", r->mce.status);
+                field_hex64(&b, "SERROR_MCG_STATUS=", r->mce.mcg_status);
+                if (r->mce.status & SERROR_MCI_ADDRV)
+                        field_hex64(&b, "SERROR_MCI_ADDR=", r->mce.addr);
+                if (r->mce.status & SERROR_MCI_MISCV)
+                        field_hex64(&b, "SERROR_MCI_MISC=", r->mce.misc);
+                field_str(&b, "SERROR_MCE_CLASS=", serror_mce_class_to_string(serror_mce_classify(&r->mce)) ?: "?", 16);
+        } else {
+                field_str(&b, "SERROR_ERROR_KIND=", "serror", 32);
+                field_hex(&b, "SERROR_ISS=", r->iss, 6);
+                field_hex(&b, "SERROR_ESR=", SERROR_ESR_IL | (SERROR_ESR_EC_SERROR << SERROR_ESR_EC_SHIFT) | r->iss, 8);
+        }
         field_str(&b, "SERROR_MODE=", serror_mode_to_string(r->mode), 32);
         field_str(&b, "SERROR_OUTCOME=", serror_outcome_to_string(r->outcome), 32);
         field_str(&b, "SERROR_ORIGIN=", r->origin, 60);
@@ -224,7 +249,14 @@ static void record_init(InjectionRecord *rec, Manager *m, VM *vm, uint32_t vcpu,
         };
         memcpy(rec->vm, vm->name, sizeof(rec->vm));
         snprintf(rec->origin, sizeof(rec->origin), "%s", p->origin ?: "");
-        if (p->syndrome)
+        if (p->mce) {
+                rec->is_mce = true;
+                rec->mce = *p->mce;
+                rec->has_esr = false;
+                rec->iss = 0;
+                if (serror_mce_format(p->mce, rec->syndrome, sizeof(rec->syndrome)) < 0)
+                        snprintf(rec->syndrome, sizeof(rec->syndrome), "mce:status=0x%016" PRIx64, p->mce->status);
+        } else if (p->syndrome)
                 serror_syndrome_format(p->syndrome, rec->syndrome, sizeof(rec->syndrome));
         else
                 snprintf(rec->syndrome, sizeof(rec->syndrome), "kvm-chosen");
@@ -244,7 +276,7 @@ void injection_record_unsent(Manager *m, VM *vm, uint32_t vcpu, const InjectionP
 
 int injection_start(Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p, injection_done_fn done,
                     void *userdata, Injection **ret, GuardVerdict *ret_guard) {
-        attach_msg msg = { .type = ATTACH_MSG_INJECT };
+        attach_msg msg = { .type = p->mce ? ATTACH_MSG_INJECT_MCE : ATTACH_MSG_INJECT };
         uint64_t now = now_usec(CLOCK_MONOTONIC);
         bool dry_run = p->dry_run || m->guards.config.dry_run;
         GuardVerdict verdict;
@@ -257,7 +289,13 @@ int injection_start(Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p,
                 return -ENOENT;
         if (v->n_inflight >= INJECTION_PER_VCPU_MAX)
                 return -EBUSY;
-        verdict = p->guards_passed ? GUARD_PASS : guards_check(&m->guards, p->syndrome, v->last_injection_usec, now);
+        if (p->guards_passed)
+                verdict = GUARD_PASS;
+        else if (p->mce)
+                verdict = guards_check_severity(&m->guards, serror_mce_severity(p->mce), &v->last_injection_usec, 1, now,
+                                                NULL);
+        else
+                verdict = guards_check(&m->guards, p->syndrome, v->last_injection_usec, now);
         if (verdict != GUARD_PASS) {
                 if (ret_guard)
                         *ret_guard = verdict;
@@ -279,6 +317,8 @@ int injection_start(Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p,
         msg.request_id = i->record.id;
         msg.inject = (attach_inject) {
                 .vcpu = vcpu,
+                .is_mce = p->mce != NULL,
+                .mce = p->mce ? *p->mce : (serror_mce) {},
                 .has_esr = p->syndrome != NULL,
                 .allow_ids = p->allow_ids,
                 .iss = i->record.iss,

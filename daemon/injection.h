@@ -8,6 +8,7 @@
 
 #include "attach-proto.h"
 #include "guards.h"
+#include "serror/mce.h"
 #include "serror/syndrome.h"
 
 typedef struct Manager Manager;
@@ -20,9 +21,11 @@ typedef struct InjectionRecord {
         uint64_t requested_usec; /* CLOCK_REALTIME */
         char vm[ATTACH_NAME_MAX + 1];
         uint32_t vcpu;
-        char syndrome[64];       /* canonical text, or "kvm-chosen" */
+        char syndrome[128];      /* canonical text (a machine check's too), or "kvm-chosen" */
         uint32_t iss;
         bool has_esr;
+        bool is_mce;             /* an x86 machine check: mce, not iss, is what was asked for */
+        serror_mce mce;
         serror_mode mode;
         serror_outcome outcome;
         int error;               /* positive errno; 0 unless failed */
@@ -54,6 +57,7 @@ struct Injection {
 
 typedef struct InjectionParams {
         const serror_syndrome *syndrome; /* NULL: let KVM choose the ESR */
+        const serror_mce *mce;           /* an x86 machine check instead (syndrome NULL) */
         bool allow_ids;
         serror_mode mode;
         uint64_t timeout_usec;

@@ -103,7 +103,8 @@ static void fire(RunningPolicy *rp, const PlannedEvent *ev) {
         Manager *m = rp->manager;
         GuardVerdict guard = GUARD_PASS;
         InjectionParams params = {
-                .syndrome = &ev->syndrome,
+                .syndrome = ev->is_mce ? NULL : &ev->syndrome,
+                .mce = ev->is_mce ? &ev->mce : NULL,
                 .allow_ids = ev->allow_ids,
                 .mode = ev->mode,
                 .timeout_usec = POLICY_INJECT_TIMEOUT_USEC,
@@ -119,6 +120,14 @@ static void fire(RunningPolicy *rp, const PlannedEvent *ev) {
         vm = manager_find_vm(m, ev->vm);
         if (!vm) {
                 rp->n_no_target++;
+                return;
+        }
+        /* A policy's error names its architecture: a machine check is for
+         * x86 agents only, which say so in their HELLO. */
+        if (ev->is_mce && !(vm->capabilities & ATTACH_CAP_MCE)) {
+                rp->n_no_target++;
+                log_debug("Policy %s: %s takes no machine checks (%s); event skipped.", rp->policy->name, vm->name,
+                          attach_arch_to_string(vm->arch) ?: "?");
                 return;
         }
         r = injection_start(m, vm, ev->vcpu, &params, on_outcome, (void *) (uintptr_t) rp->id, NULL, &guard);

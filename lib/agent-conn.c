@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "agent-internal.h"
+#include "agent-kvm.h"
 
 /* Room for more fds than any message may carry, so that a peer sending too
  * many shows up as fds to close rather than as silently dropped ones. */
@@ -89,6 +90,8 @@ static uint32_t hello_capabilities(serror_agent *a) {
                 caps |= ATTACH_CAP_PRE_RUN;
         if (a->thread_started)
                 caps |= ATTACH_CAP_AGENT_THREAD;
+        if (agent_kvm_mce_supported())
+                caps |= ATTACH_CAP_MCE;
         return caps;
 }
 
@@ -670,6 +673,7 @@ static void message_received(serror_agent *a, const uint8_t *data, size_t len, b
                 reply_received(a, &m);
                 break;
         case ATTACH_MSG_INJECT:
+        case ATTACH_MSG_INJECT_MCE:
                 agent_inject_receive(a, m.request_id, &m.inject);
                 break;
         default:

@@ -90,6 +90,103 @@ static void describe_pending(serror_pending_kind kind, const serror_syndrome *pe
                 (void) snprintf(buf, size, "an SError whose syndrome KVM chose");
 }
 
+/* The x86 machine check: the same steps, with MCG_STATUS.MCIP where arm64 has a pending SError. */
+static agent_exec_step exec_run_mce(int vcpu_fd, const attach_inject *in, const agent_exec_host *host, agent_exec *x,
+                                    const agent_exec_hooks *hooks) {
+        char msg[AGENT_KVM_MESSAGE_MAX], note[96] = "";
+        attach_vcpu_state st, after;
+        serror_mce_decision d;
+        serror_outcome outcome;
+        uint64_t bank_status;
+        bool setup = false;
+        int r;
+
+        r = agent_kvm_get_mcg_status(vcpu_fd, &st, msg, sizeof(msg));
+        if (r < 0) {
+                agent_exec_fail(x, r, "%s", msg);
+                return AGENT_EXEC_DONE;
+        }
+        if (x->res.reached_ns == 0)
+                x->res.reached_ns = agent_now_ns();
+        if (!x->have_before) {
+                x->res.before = st;
+                x->have_before = true;
+        }
+
+        r = serror_mce_decide(st.pending ? SERROR_MCIP_SET : SERROR_MCIP_CLEAR, &in->mce, in->mode, &d);
+        if (r < 0) {
+                agent_exec_fail(x, r, "the multiple-error rules refused the request (internal error)");
+                return AGENT_EXEC_DONE;
+        }
+        switch (d.action) {
+        case SERROR_ACTION_WAIT:
+                if (in->dry_run) {
+                        x->res.outcome = SERROR_OUTCOME_DRY_RUN;
+                        exec_message(x, "dry run: MCIP is set (MCG_STATUS 0x%" PRIx64 "); would defer", st.esr);
+                        return AGENT_EXEC_DONE;
+                }
+                x->waited = true;
+                return AGENT_EXEC_AGAIN;
+        case SERROR_ACTION_NONE:
+                if (in->dry_run) {
+                        x->res.outcome = SERROR_OUTCOME_DRY_RUN;
+                        exec_message(x, "dry run: MCIP is set (MCG_STATUS 0x%" PRIx64 "); would be %s", st.esr,
+                                     serror_outcome_to_string(d.outcome));
+                } else {
+                        x->res.outcome = d.outcome;
+                        exec_message(x, "%s: MCIP is set (MCG_STATUS 0x%" PRIx64 "), %s; nothing written",
+                                     d.outcome == SERROR_OUTCOME_COALESCED ? "coalesced" : "dropped", st.esr, d.reason);
+                }
+                return AGENT_EXEC_DONE;
+        case SERROR_ACTION_WRITE:
+                break;
+        }
+
+        outcome = x->waited ? SERROR_OUTCOME_DEFERRED : d.outcome;
+        if (in->dry_run) {
+                x->res.written = (attach_vcpu_write) { .written = true, .has_esr = true, .esr = in->mce.status };
+                x->res.outcome = SERROR_OUTCOME_DRY_RUN;
+                exec_message(x, "dry run: would be %s", serror_outcome_to_string(outcome));
+                return AGENT_EXEC_DONE;
+        }
+        r = agent_kvm_mce_prepare(vcpu_fd, &in->mce, host->mce_cap, &setup, msg, sizeof(msg));
+        if (r < 0) {
+                agent_exec_fail(x, r, "%s", msg);
+                return AGENT_EXEC_DONE;
+        }
+        if (hooks && hooks->commit && !hooks->commit(hooks->userdata, x)) {
+                agent_exec_expire(x, "the deadline passed before KVM_X86_SET_MCE; nothing written");
+                return AGENT_EXEC_DONE;
+        }
+        r = agent_kvm_set_mce(vcpu_fd, &in->mce, msg, sizeof(msg));
+        if (r < 0) {
+                agent_exec_fail(x, r, "%s", msg);
+                return AGENT_EXEC_DONE;
+        }
+        x->res.written = (attach_vcpu_write) { .written = true, .has_esr = true, .esr = in->mce.status };
+        x->res.outcome = outcome;
+        if (hooks && hooks->written)
+                hooks->written(hooks->userdata, x);
+
+        if (setup)
+                (void) snprintf(note, sizeof(note), "; the VMM had not set up machine checks: KVM_X86_SETUP_MCE done");
+        r = agent_kvm_get_mcg_status(vcpu_fd, &after, msg, sizeof(msg));
+        if (r < 0) {
+                exec_message(x, "written; read-back: %s%s", msg, note);
+                return AGENT_EXEC_DONE;
+        }
+        x->res.after = after;
+        /* The bank read back tells a corrected or UCNA error, which raises no #MC, was logged. */
+        if (agent_kvm_get_bank_status(vcpu_fd, in->mce.bank, &bank_status, msg, sizeof(msg)) < 0)
+                exec_message(x, "%s%s", outcome == SERROR_OUTCOME_DEFERRED ? "written once MCIP was clear" : "written",
+                             note);
+        else
+                exec_message(x, "%s; bank %" PRIu32 " reads MCi_STATUS 0x%016" PRIx64 "%s",
+                             outcome == SERROR_OUTCOME_DEFERRED ? "written once MCIP was clear" : "written",
+                             in->mce.bank, bank_status, note);
+        return AGENT_EXEC_DONE;
+}
+
 agent_exec_step agent_exec_run(int vcpu_fd, const attach_inject *in, const serror_syndrome *incoming,
                                const agent_exec_host *host, agent_exec *x, const agent_exec_hooks *hooks) {
         char msg[AGENT_KVM_MESSAGE_MAX], what[160];
@@ -101,6 +198,8 @@ agent_exec_step agent_exec_run(int vcpu_fd, const attach_inject *in, const serro
         uint64_t iss;
         int r;
 
+        if (in->is_mce)
+                return exec_run_mce(vcpu_fd, in, host, x, hooks);
         r = agent_kvm_get_serror(vcpu_fd, &st, msg, sizeof(msg));
         if (r < 0) {
                 agent_exec_fail(x, r, "%s", msg);

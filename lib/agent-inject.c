@@ -161,13 +161,21 @@ void agent_inject_receive(serror_agent *a, uint64_t id, const attach_inject *in)
         if (!v || !v->present || v->attach != AGENT_VCPU_ATTACHED)
                 return answer_failed(a, id, in->vcpu, now, -ENOENT, "vcpu %" PRIu32 " is not attached by this VMM",
                                      in->vcpu);
-        if (!agent_kvm_serror_supported())
-                return answer_failed(a, id, in->vcpu, now, -EOPNOTSUPP, "SError injection needs an arm64 KVM host");
+        if (in->is_mce) {
+                if (!agent_kvm_mce_supported())
+                        return answer_failed(a, id, in->vcpu, now, -EOPNOTSUPP,
+                                             "machine-check injection needs an x86_64 KVM host");
+        } else if (!agent_kvm_serror_supported())
+                return answer_failed(a, id, in->vcpu, now, -EOPNOTSUPP,
+                                     "SError injection needs an arm64 KVM host; on x86 inject a machine check "
+                                     "(srao, srar, ucna, fatal, mce:...)");
         if (in->has_esr && a->esr_cap == 0)
                 return answer_failed(a, id, in->vcpu, now, -EOPNOTSUPP,
                                      "this KVM host lacks KVM_CAP_ARM_INJECT_SERROR_ESR (no RAS extension): a chosen "
                                      "syndrome cannot be written; only a request that lets KVM choose it can");
-        if (in->has_esr) {
+        if (in->is_mce)
+                ; /* the codec checked it with serror_mce_validate(); serror_mce_decide() ranks it */
+        else if (in->has_esr) {
                 r = serror_syndrome_from_iss(in->iss, in->allow_ids ? SERROR_ALLOW_IDS : 0, &incoming, &diag);
                 if (r < 0)
                         return answer_failed(a, id, in->vcpu, now, r, "%s", diag.message);
@@ -307,6 +315,7 @@ static int job_start(serror_agent *a, agent_vcpu *v, agent_request *req) {
         job->in = req->in;
         job->incoming = req->incoming;
         job->host.esr_cap = a->esr_cap;
+        job->host.mce_cap = a->mce_cap;
         job->deadline_ns = req->deadline_ns;
         job->phase = AGENT_JOB_RUNNING;
         job->notify_fd = a->notify_fd;
@@ -713,6 +722,7 @@ void agent_inject_before_run(serror_agent *a, agent_vcpu *v) {
         in = req->in;
         incoming = req->incoming;
         host.esr_cap = a->esr_cap;
+        host.mce_cap = a->mce_cap;
         fd = v->fd;
         (void) pthread_mutex_unlock(&a->lock);
 

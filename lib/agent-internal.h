@@ -71,10 +71,12 @@ typedef enum agent_exec_step {
 
 /* The host facts an execution needs. */
 typedef struct agent_exec_host {
-        int esr_cap; /* 1, 0, or -1 when unknown (see agent_kvm_probe_serror_esr()) */
+        int esr_cap;     /* 1, 0, or -1 when unknown (see agent_kvm_probe_serror_esr()) */
+        int64_t mce_cap; /* MCG_CAP features KVM offers; -1 when unknown (agent_kvm_probe_mce_cap()) */
 } agent_exec_host;
 
-/* GET, apply the mode with serror_decide(), SET unless dry_run, GET again.
+/* GET, apply the mode with serror_decide() (serror_mce_decide() for an
+ * INJECT_MCE), SET unless dry_run, GET again.
  * Runs with no lock held: on the vcpu's thread, or on a worker. */
 agent_exec_step agent_exec_run(int vcpu_fd, const attach_inject *in, const serror_syndrome *incoming,
                                const agent_exec_host *host, agent_exec *x, const agent_exec_hooks *hooks);
@@ -273,6 +275,7 @@ struct serror_agent {
         uint64_t tick_armed_ns; /* what the tick timer is set to, AGENT_TIME_NONE when disarmed */
 
         int esr_cap; /* 1, 0, -1 unknown */
+        int64_t mce_cap; /* MCG_CAP features KVM offers, -1 unknown */
         atomic_bool any_pre_run;
 
         bool thread_started;

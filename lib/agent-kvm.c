@@ -132,7 +132,7 @@ int agent_kvm_set_serror(int vcpu_fd, bool has_esr, uint64_t iss, char *message,
 
 /* Only arm64 KVM has the SError ABI (DOMAIN.md 1); on x86_64 struct
  * kvm_vcpu_events describes x86 exceptions instead, and the x86 counterpart
- * (machine checks, DOMAIN.md 8) comes later. */
+ * is the machine check, below. */
 
 bool agent_kvm_serror_supported(void) {
         return false;
@@ -157,6 +157,205 @@ int agent_kvm_set_serror(int vcpu_fd, bool has_esr, uint64_t iss, char *message,
         if (message && message_size > 0)
                 (void) snprintf(message, message_size, "SError injection needs an arm64 KVM host");
         return -EOPNOTSUPP;
+}
+
+#endif
+
+/* ---------------------------------------------------------------- x86 machine checks */
+
+#if defined(__x86_64__)
+
+#define MSR_IA32_MCG_CAP 0x179u
+#define MSR_IA32_MCG_STATUS 0x17au
+#define MSR_IA32_MCG_CTL 0x17bu
+#define MSR_IA32_MC0_CTL 0x400u /* MCi_CTL, STATUS, ADDR, MISC: 4 MSRs per bank */
+#define MCG_CAP_COUNT_MASK UINT64_C(0xff)
+#define MCG_CTL_P (UINT64_C(1) << 8)
+/* kvm_arch_vcpu_create() leaves MCG_CAP at KVM_MAX_MCE_BANKS with no feature
+ * bit until the VMM calls KVM_X86_SETUP_MCE. */
+#define KVM_DEFAULT_MCG_CAP UINT64_C(32)
+/* What KVM offers on AMD and Intel alike (MCG_CTL_P, MCG_SER_P), for when
+ * /dev/kvm could not be asked. */
+#define MCE_CAP_FALLBACK (MCG_CTL_P | (UINT64_C(1) << 24))
+
+bool agent_kvm_mce_supported(void) {
+        return true;
+}
+
+int64_t agent_kvm_probe_mce_cap(void) {
+        _cleanup_close_ int kvm_fd = -EBADF;
+        uint64_t cap = 0;
+        int r;
+
+        kvm_fd = open("/dev/kvm", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (kvm_fd < 0)
+                return negative_errno();
+        r = agent_kvm_ioctl_raw(kvm_fd, KVM_X86_GET_MCE_CAP_SUPPORTED, &cap);
+        if (r < 0)
+                return r;
+        return (int64_t) (cap & ~MCG_CAP_COUNT_MASK & INT64_MAX);
+}
+
+/* KVM_GET_MSRS of n MSRs; the kernel answers how many it read, and stops at
+ * the first it cannot. */
+static int get_msrs(int vcpu_fd, const uint32_t *index, uint64_t *ret, unsigned n, char *message,
+                    size_t message_size) {
+        struct {
+                struct kvm_msrs head;
+                struct kvm_msr_entry entries[4];
+        } msrs = {};
+        int r;
+
+        if (n > ELEMENTSOF(msrs.entries))
+                return -EINVAL;
+        msrs.head.nmsrs = n;
+        for (unsigned i = 0; i < n; i++)
+                msrs.entries[i].index = index[i];
+        r = AGENT_KVM_IOCTL(vcpu_fd, KVM_GET_MSRS, &msrs, message, message_size);
+        if (r < 0)
+                return r;
+        if ((unsigned) r != n) {
+                if (message && message_size > 0)
+                        (void) snprintf(message, message_size, "KVM_GET_MSRS read %d of %u MSRs (MSR 0x%x refused)",
+                                        r, n, index[r]);
+                return -EIO;
+        }
+        for (unsigned i = 0; i < n; i++)
+                ret[i] = msrs.entries[i].data;
+        return 0;
+}
+
+int agent_kvm_mce_prepare(int vcpu_fd, const serror_mce *m, int64_t supported_cap, bool *ret_setup, char *message,
+                          size_t message_size) {
+        uint32_t index[3] = { MSR_IA32_MCG_CAP, MSR_IA32_MCG_CTL, MSR_IA32_MC0_CTL + 4 * m->bank };
+        uint64_t value[3];
+        unsigned banks;
+        int r;
+
+        *ret_setup = false;
+        /* MCG_CAP first: reading MCi_CTL of a bank beyond its count fails. */
+        r = get_msrs(vcpu_fd, index, value, 2, message, message_size);
+        if (r < 0)
+                return r;
+        banks = (unsigned) (value[0] & MCG_CAP_COUNT_MASK);
+        if (m->bank >= banks) {
+                if (message && message_size > 0)
+                        (void) snprintf(message, message_size, "the vcpu has %u machine-check banks (MCG_CAP 0x%" PRIx64
+                                        "), no bank %" PRIu32, banks, value[0], m->bank);
+                return -EINVAL;
+        }
+        r = get_msrs(vcpu_fd, index + 2, value + 2, 1, message, message_size);
+        if (r < 0)
+                return r;
+        if (!(m->status & SERROR_MCI_UC) || value[2] == ~UINT64_C(0))
+                return 0;
+        if (value[0] == KVM_DEFAULT_MCG_CAP) {
+                uint64_t cap = KVM_DEFAULT_MCG_CAP | (uint64_t) (supported_cap > 0 ? supported_cap : (int64_t) MCE_CAP_FALLBACK);
+
+                r = AGENT_KVM_IOCTL(vcpu_fd, KVM_X86_SETUP_MCE, &cap, message, message_size);
+                if (r < 0)
+                        return r;
+                *ret_setup = true;
+                r = get_msrs(vcpu_fd, index, value, 3, message, message_size);
+                if (r < 0)
+                        return r;
+        }
+        /* The guest's choices, kept: KVM would return 0 and write nothing. */
+        if ((value[0] & MCG_CTL_P) && value[1] != ~UINT64_C(0)) {
+                if (message && message_size > 0)
+                        (void) snprintf(message, message_size, "the guest turned uncorrected-error reporting off "
+                                        "(MCG_CTL 0x%" PRIx64 "): KVM would drop the machine check", value[1]);
+                return -EOPNOTSUPP;
+        }
+        if (value[2] != ~UINT64_C(0)) {
+                if (message && message_size > 0)
+                        (void) snprintf(message, message_size, "bank %" PRIu32 " does not report uncorrected errors "
+                                        "(MC%" PRIu32 "_CTL 0x%" PRIx64 "): KVM would drop the machine check",
+                                        m->bank, m->bank, value[2]);
+                return -EOPNOTSUPP;
+        }
+        return 0;
+}
+
+int agent_kvm_get_mcg_status(int vcpu_fd, attach_vcpu_state *ret, char *message, size_t message_size) {
+        uint32_t index = MSR_IA32_MCG_STATUS;
+        uint64_t value;
+        int r;
+
+        *ret = (attach_vcpu_state) {};
+        r = get_msrs(vcpu_fd, &index, &value, 1, message, message_size);
+        if (r < 0)
+                return r;
+        *ret = (attach_vcpu_state) {
+                .valid = true,
+                .pending = (value & SERROR_MCG_MCIP) != 0,
+                .has_esr = true,
+                .esr = value,
+        };
+        return 0;
+}
+
+int agent_kvm_get_bank_status(int vcpu_fd, uint32_t bank, uint64_t *ret, char *message, size_t message_size) {
+        uint32_t index = MSR_IA32_MC0_CTL + 4 * bank + 1;
+
+        return get_msrs(vcpu_fd, &index, ret, 1, message, message_size);
+}
+
+int agent_kvm_set_mce(int vcpu_fd, const serror_mce *m, char *message, size_t message_size) {
+        /* Built from zero: the pad bytes must be 0. */
+        struct kvm_x86_mce mce = {
+                .status = m->status,
+                .addr = m->addr,
+                .misc = m->misc,
+                .mcg_status = m->mcg_status,
+                .bank = (uint8_t) m->bank,
+        };
+
+        return AGENT_KVM_IOCTL(vcpu_fd, KVM_X86_SET_MCE, &mce, message, message_size);
+}
+
+#else /* !__x86_64__ */
+
+bool agent_kvm_mce_supported(void) {
+        return false;
+}
+
+int64_t agent_kvm_probe_mce_cap(void) {
+        return 0;
+}
+
+static int mce_unsupported(char *message, size_t message_size) {
+        if (message && message_size > 0)
+                (void) snprintf(message, message_size, "machine-check injection needs an x86_64 KVM host");
+        return -EOPNOTSUPP;
+}
+
+int agent_kvm_mce_prepare(int vcpu_fd, const serror_mce *m, int64_t supported_cap, bool *ret_setup, char *message,
+                          size_t message_size) {
+        (void) vcpu_fd;
+        (void) m;
+        (void) supported_cap;
+        *ret_setup = false;
+        return mce_unsupported(message, message_size);
+}
+
+int agent_kvm_get_mcg_status(int vcpu_fd, attach_vcpu_state *ret, char *message, size_t message_size) {
+        (void) vcpu_fd;
+        *ret = (attach_vcpu_state) {};
+        return mce_unsupported(message, message_size);
+}
+
+int agent_kvm_get_bank_status(int vcpu_fd, uint32_t bank, uint64_t *ret, char *message, size_t message_size) {
+        (void) vcpu_fd;
+        (void) bank;
+        *ret = 0;
+        return mce_unsupported(message, message_size);
+}
+
+int agent_kvm_set_mce(int vcpu_fd, const serror_mce *m, char *message, size_t message_size) {
+        (void) vcpu_fd;
+        (void) m;
+        return mce_unsupported(message, message_size);
 }
 
 #endif

@@ -326,6 +326,7 @@ static serror_agent *agent_alloc(void) {
         a->state = AGENT_CONN_WAITING;
         a->next_id = 1;
         a->esr_cap = -1;
+        a->mce_cap = -1;
         agent_batches_init(&a->batches, AGENT_HELD_MAX, AGENT_RESULT_HOLD_NS, agent_inject_send_result, a);
         atomic_init(&a->any_pre_run, false);
         atomic_init(&a->stopping, false);
@@ -416,6 +417,9 @@ _public_ int serror_agent_new(const serror_agent_options *options, serror_agent 
         a->esr_cap = agent_kvm_probe_serror_esr();
         if (a->esr_cap < 0)
                 a->esr_cap = -1;
+        a->mce_cap = agent_kvm_probe_mce_cap();
+        if (a->mce_cap < 0)
+                a->mce_cap = -1;
 
         agent_conn_start(a);
         agent_flush_logs(a);

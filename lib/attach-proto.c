@@ -20,6 +20,7 @@
 #define BYE_SIZE 0u
 #define REPLY_FIXED_SIZE 5u
 #define INJECT_SIZE 24u
+#define INJECT_MCE_SIZE 56u
 #define INJECT_RESULT_FIXED_SIZE 65u
 
 /* A label travels as one string "key=value". */
@@ -32,6 +33,8 @@
 #define INJECT_F_ALLOW_IDS 0x0002u
 #define INJECT_F_DRY_RUN 0x0004u
 #define INJECT_F_KNOWN (INJECT_F_HAS_ESR | INJECT_F_ALLOW_IDS | INJECT_F_DRY_RUN)
+/* INJECT_MCE's flags: the same bit, so one reader tells a dry run of either. */
+#define INJECT_MCE_F_KNOWN INJECT_F_DRY_RUN
 
 #define RESULT_F_BEFORE_VALID 0x0001u
 #define RESULT_F_BEFORE_PENDING 0x0002u
@@ -194,6 +197,7 @@ static const char *const msg_type_names[] = {
         [ATTACH_MSG_REPLY] = "REPLY",
         [ATTACH_MSG_INJECT] = "INJECT",
         [ATTACH_MSG_INJECT_RESULT] = "INJECT_RESULT",
+        [ATTACH_MSG_INJECT_MCE] = "INJECT_MCE",
 };
 
 static bool msg_type_is_known(unsigned t) {
@@ -217,6 +221,7 @@ unsigned attach_msg_type_senders(attach_msg_type t) {
         case ATTACH_MSG_INJECT_RESULT:
                 return ATTACH_SENDER_AGENT;
         case ATTACH_MSG_INJECT:
+        case ATTACH_MSG_INJECT_MCE:
                 return ATTACH_SENDER_DAEMON;
         case ATTACH_MSG_REPLY:
                 return ATTACH_SENDER_AGENT | ATTACH_SENDER_DAEMON;
@@ -231,6 +236,7 @@ attach_msg_type attach_msg_type_answer(attach_msg_type t) {
         case ATTACH_MSG_INJECT_RESULT:
                 return (attach_msg_type) 0;
         case ATTACH_MSG_INJECT:
+        case ATTACH_MSG_INJECT_MCE:
                 return ATTACH_MSG_INJECT_RESULT;
         default:
                 return ATTACH_MSG_REPLY;
@@ -381,12 +387,41 @@ static int reply_validate(const attach_reply *rp, serror_diag *diag) {
                              diag);
 }
 
-static int inject_validate(const attach_inject *in, serror_diag *diag) {
+static int inject_mode_timeout_validate(const attach_inject *in, serror_diag *diag) {
+        if ((unsigned) in->mode >= (unsigned) _SERROR_MODE_MAX)
+                return diag_fail(diag, -EINVAL, "unknown multiple-SError mode %u (known: 0 merge, 1 defer, 2 skip)",
+                                 (unsigned) in->mode);
+        if (in->timeout_ns == 0 || in->timeout_ns > ATTACH_TIMEOUT_MAX_NS)
+                return diag_fail(diag, -EINVAL, "timeout %" PRIu64 " ns outside 1..%" PRIu64 " ns", in->timeout_ns,
+                                 ATTACH_TIMEOUT_MAX_NS);
+        return 0;
+}
+
+static int inject_mce_validate(const attach_inject *in, serror_diag *diag) {
         int r;
 
         r = check_vcpu_index(in->vcpu, diag);
         if (r < 0)
                 return r;
+        if (!in->is_mce)
+                return diag_fail(diag, -EINVAL, "INJECT_MCE without a machine check");
+        if (in->has_esr || in->allow_ids || in->iss != 0)
+                return diag_fail(diag, -EINVAL, "INJECT_MCE carries an SError syndrome");
+        r = serror_mce_validate(&in->mce, diag);
+        if (r < 0)
+                return r;
+        return inject_mode_timeout_validate(in, diag);
+}
+
+static int inject_validate(const attach_inject *in, serror_diag *diag) {
+        static const serror_mce no_mce = {};
+        int r;
+
+        r = check_vcpu_index(in->vcpu, diag);
+        if (r < 0)
+                return r;
+        if (in->is_mce || memcmp(&in->mce, &no_mce, sizeof(no_mce)) != 0)
+                return diag_fail(diag, -EINVAL, "a machine check travels as INJECT_MCE, not INJECT");
         if (!in->has_esr) {
                 /* KVM chooses the syndrome: a syndrome here would be silently ignored. */
                 if (in->iss != 0)
@@ -401,13 +436,7 @@ static int inject_validate(const attach_inject *in, serror_diag *diag) {
                         return diag_fail(diag, -EINVAL, "ISS 0x%" PRIx32 " sets IDS (bit 24) without allow_ids",
                                          in->iss);
         }
-        if ((unsigned) in->mode >= (unsigned) _SERROR_MODE_MAX)
-                return diag_fail(diag, -EINVAL, "unknown multiple-SError mode %u (known: 0 merge, 1 defer, 2 skip)",
-                                 (unsigned) in->mode);
-        if (in->timeout_ns == 0 || in->timeout_ns > ATTACH_TIMEOUT_MAX_NS)
-                return diag_fail(diag, -EINVAL, "timeout %" PRIu64 " ns outside 1..%" PRIu64 " ns", in->timeout_ns,
-                                 ATTACH_TIMEOUT_MAX_NS);
-        return 0;
+        return inject_mode_timeout_validate(in, diag);
 }
 
 static int vcpu_state_validate(const attach_vcpu_state *s, const char *what, serror_diag *diag) {
@@ -481,6 +510,8 @@ static int msg_validate(const attach_msg *m, serror_diag *diag) {
                 return reply_validate(&m->reply, diag);
         case ATTACH_MSG_INJECT:
                 return inject_validate(&m->inject, diag);
+        case ATTACH_MSG_INJECT_MCE:
+                return inject_mce_validate(&m->inject, diag);
         case ATTACH_MSG_INJECT_RESULT:
                 return inject_result_validate(&m->inject_result, diag);
         }
@@ -545,6 +576,8 @@ static size_t payload_size(const attach_msg *m) {
                 return REPLY_FIXED_SIZE + strlen(m->reply.message);
         case ATTACH_MSG_INJECT:
                 return INJECT_SIZE;
+        case ATTACH_MSG_INJECT_MCE:
+                return INJECT_MCE_SIZE;
         case ATTACH_MSG_INJECT_RESULT:
                 return INJECT_RESULT_FIXED_SIZE + strlen(m->inject_result.message);
         }
@@ -585,6 +618,18 @@ static void encode_inject(uint8_t **p, const attach_inject *in) {
         put_le32(p, in->iss);
         put_le32(p, flags);
         put_le32(p, (uint32_t) in->mode);
+        put_le64(p, in->timeout_ns);
+}
+
+static void encode_inject_mce(uint8_t **p, const attach_inject *in) {
+        put_le32(p, in->vcpu);
+        put_le32(p, in->dry_run ? INJECT_F_DRY_RUN : 0);
+        put_le32(p, (uint32_t) in->mode);
+        put_le32(p, in->mce.bank);
+        put_le64(p, in->mce.status);
+        put_le64(p, in->mce.addr);
+        put_le64(p, in->mce.misc);
+        put_le64(p, in->mce.mcg_status);
         put_le64(p, in->timeout_ns);
 }
 
@@ -660,6 +705,9 @@ int attach_msg_encode(const attach_msg *m, uint8_t *buf, size_t size, size_t *re
                 break;
         case ATTACH_MSG_INJECT:
                 encode_inject(&p, &m->inject);
+                break;
+        case ATTACH_MSG_INJECT_MCE:
+                encode_inject_mce(&p, &m->inject);
                 break;
         case ATTACH_MSG_INJECT_RESULT:
                 encode_inject_result(&p, &m->inject_result);
@@ -911,6 +959,33 @@ static int decode_inject(wire_reader *r, attach_inject *in, serror_diag *diag) {
         return 0;
 }
 
+static int decode_inject_mce(wire_reader *r, attach_inject *in, serror_diag *diag) {
+        uint32_t vcpu, flags, mode, bank;
+        uint64_t status, addr, misc, mcg_status, timeout;
+        int k;
+
+        k = decode_fixed_size(r, INJECT_MCE_SIZE, "INJECT_MCE", diag);
+        if (k < 0)
+                return k;
+        if (!get_le32(r, &vcpu) || !get_le32(r, &flags) || !get_le32(r, &mode) || !get_le32(r, &bank) ||
+            !get_le64(r, &status) || !get_le64(r, &addr) || !get_le64(r, &misc) || !get_le64(r, &mcg_status) ||
+            !get_le64(r, &timeout))
+                return short_payload("INJECT_MCE", diag);
+        if (flags & ~INJECT_MCE_F_KNOWN)
+                return diag_fail(diag, -EBADMSG, "INJECT_MCE has unknown flags 0x%08" PRIx32,
+                                 flags & ~INJECT_MCE_F_KNOWN);
+        if (mode >= (uint32_t) _SERROR_MODE_MAX)
+                return diag_fail(diag, -EBADMSG, "unknown multiple-error mode %" PRIu32
+                                 " (known: 0 merge, 1 defer, 2 skip)", mode);
+        in->vcpu = vcpu;
+        in->is_mce = true;
+        in->mce = (serror_mce) { .bank = bank, .status = status, .addr = addr, .misc = misc, .mcg_status = mcg_status };
+        in->dry_run = flags & INJECT_F_DRY_RUN;
+        in->mode = (serror_mode) mode;
+        in->timeout_ns = timeout;
+        return 0;
+}
+
 static void state_from_flags(attach_vcpu_state *s, uint32_t flags, uint32_t valid, uint32_t pending,
                              uint32_t has_esr, uint64_t esr) {
         s->valid = flags & valid;
@@ -1027,6 +1102,9 @@ int attach_msg_decode(const uint8_t *buf, size_t len, attach_msg *ret, serror_di
                 break;
         case ATTACH_MSG_INJECT:
                 k = decode_inject(&r, &m.inject, diag);
+                break;
+        case ATTACH_MSG_INJECT_MCE:
+                k = decode_inject_mce(&r, &m.inject, diag);
                 break;
         case ATTACH_MSG_INJECT_RESULT:
                 k = decode_inject_result(&r, &m.inject_result, diag);

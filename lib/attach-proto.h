@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "serror/mce.h"
 #include "serror/syndrome.h"
 
 /* Every number below is part of the wire contract; doc/attach-protocol.md is
@@ -45,7 +46,8 @@ typedef enum attach_msg_type {
         ATTACH_MSG_BYE = 4,           /* agent -> daemon; answered by REPLY */
         ATTACH_MSG_REPLY = 5,         /* either way; answers a request */
         ATTACH_MSG_INJECT = 6,        /* daemon -> agent; answered by INJECT_RESULT */
-        ATTACH_MSG_INJECT_RESULT = 7, /* agent -> daemon; answers an INJECT */
+        ATTACH_MSG_INJECT_RESULT = 7, /* agent -> daemon; answers an INJECT or INJECT_MCE */
+        ATTACH_MSG_INJECT_MCE = 8,    /* daemon -> agent, x86 only; answered by INJECT_RESULT */
 } attach_msg_type;
 
 /* Who may send a type: a bitmask of these. */
@@ -64,6 +66,7 @@ enum {
         ATTACH_CAP_SERROR_ESR = 1u << 0,   /* KVM_CAP_ARM_INJECT_SERROR_ESR: a chosen syndrome can be written */
         ATTACH_CAP_PRE_RUN = 1u << 1,      /* the VMM calls the agent before each KVM_RUN (vcpu-thread path) */
         ATTACH_CAP_AGENT_THREAD = 1u << 2, /* the agent runs its own thread (repeated-kick path) */
+        ATTACH_CAP_MCE = 1u << 3,          /* the agent executes INJECT_MCE (x86 machine checks) */
 };
 
 /* The fixed header as it is on the wire, before any judgement beyond the magic. */
@@ -106,8 +109,12 @@ typedef struct attach_reply {
         char message[ATTACH_MESSAGE_MAX + 1];
 } attach_reply;
 
+/* INJECT and INJECT_MCE share it: an INJECT_MCE has mce set and has_esr,
+ * allow_ids and iss zero; an INJECT has mce all zero. */
 typedef struct attach_inject {
         uint32_t vcpu;
+        bool is_mce;    /* INJECT_MCE: mce is the machine check to write */
+        serror_mce mce;
         bool has_esr;   /* false: KVM chooses the syndrome, iss must be 0 */
         bool allow_ids; /* ISS bit 24 (IDS) permitted; only with has_esr */
         uint32_t iss;   /* ISS[24:0] */
@@ -116,7 +123,9 @@ typedef struct attach_inject {
         bool dry_run;
 } attach_inject;
 
-/* kvm_vcpu_events.exception as the agent read it. */
+/* kvm_vcpu_events.exception as the agent read it. For a machine check
+ * (INJECT_MCE) the same fields hold MCG_STATUS: pending is its MCIP bit,
+ * has_esr is set and esr is the whole register. */
 typedef struct attach_vcpu_state {
         bool valid; /* the GET succeeded; when false every other field is 0 */
         bool pending;
@@ -124,7 +133,8 @@ typedef struct attach_vcpu_state {
         uint64_t esr; /* 0 unless valid and has_esr */
 } attach_vcpu_state;
 
-/* What the agent passed to KVM_SET_VCPU_EVENTS. */
+/* What the agent passed to KVM_SET_VCPU_EVENTS; for a machine check, to
+ * KVM_X86_SET_MCE: has_esr set and esr the MCi_STATUS. */
 typedef struct attach_vcpu_write {
         bool written; /* a SET was issued; when false every other field is 0 */
         bool has_esr;

@@ -460,6 +460,22 @@ int serror_mce_code_describe(uint16_t code, char *buf, size_t size) {
 
 /* ------------------------------------------------------------------ classes */
 
+int serror_mce_severity(const serror_mce *m) {
+        if (!m || serror_mce_validate(m, NULL) < 0)
+                return SERROR_SEVERITY_UC;
+        switch (serror_mce_classify(m)) {
+        case SERROR_MCE_CE:
+                return SERROR_SEVERITY_CE;
+        case SERROR_MCE_UCNA:
+        case SERROR_MCE_SRAO:
+                return SERROR_SEVERITY_UEO;
+        case SERROR_MCE_SRAR:
+                return SERROR_SEVERITY_UER;
+        default:
+                return SERROR_SEVERITY_UC;
+        }
+}
+
 bool serror_mce_raises_mc(const serror_mce *m) {
         /* KVM's is_ucna(): such an error is logged (and signalled by CMCI
          * when the guest enabled it), never raised as a #MC. Before Linux 6.0

@@ -769,12 +769,23 @@ static void parse_targets(Ctx *c, struct json_object *root) {
         }
 }
 
-static bool parse_syndrome_text(Ctx *c, const char *text, const char *path, bool allow_ids, serror_syndrome *ret) {
+/* A text is an SError syndrome, or an x86 machine check ("srao", "mce:..."). */
+static bool parse_syndrome_text(Ctx *c, const char *text, const char *path, bool allow_ids, PolicyMixEntry *ret) {
         serror_diag diag = {};
         serror_syndrome s;
+        serror_mce mce;
 
+        if (serror_mce_text_is_mce(text)) {
+                if (serror_mce_parse(text, &mce, &diag) < 0) {
+                        err(c, path, "%s", diag.message);
+                        return false;
+                }
+                ret->is_mce = true;
+                ret->mce = mce;
+                return true;
+        }
         if (serror_syndrome_parse(text, allow_ids ? SERROR_ALLOW_IDS : 0, &s, &diag) == 0) {
-                *ret = s;
+                ret->syndrome = s;
                 return true;
         }
         if (!allow_ids && serror_syndrome_parse(text, SERROR_ALLOW_IDS, &s, NULL) == 0)
@@ -805,7 +816,7 @@ static bool field_text(Ctx *c, struct json_object *v, const char *path, const ch
 /* {"aet": "uer", "iesb": true, ...}: written out in the text form, so both
  * forms meet the same rules and the same messages. */
 static bool parse_syndrome_object(Ctx *c, struct json_object *obj, const char *path, bool allow_ids,
-                                  serror_syndrome *ret) {
+                                  PolicyMixEntry *ret) {
         char text[256] = "", value[64];
         size_t len = 0;
         bool ok = true;
@@ -859,7 +870,7 @@ static bool parse_syndrome_object(Ctx *c, struct json_object *obj, const char *p
         return parse_syndrome_text(c, text, path, allow_ids, ret);
 }
 
-static bool parse_syndrome(Ctx *c, struct json_object *v, const char *path, bool allow_ids, serror_syndrome *ret) {
+static bool parse_syndrome(Ctx *c, struct json_object *v, const char *path, bool allow_ids, PolicyMixEntry *ret) {
         if (json_object_is_type(v, json_type_string))
                 return parse_syndrome_text(c, json_object_get_string(v), path, allow_ids, ret);
         if (json_object_is_type(v, json_type_object))
@@ -905,7 +916,7 @@ static void parse_mix(Ctx *c, struct json_object *v, bool allow_ids) {
                 if (!present) {
                         err(c, child, "required: the syndrome this entry injects, such as \"ce\"");
                         ok = false;
-                } else if (!parse_syndrome(c, s, child, allow_ids, &e.syndrome))
+                } else if (!parse_syndrome(c, s, child, allow_ids, &e))
                         ok = false;
 
                 w = member(entry, "weight", &present);
@@ -926,7 +937,7 @@ static void parse_mix(Ctx *c, struct json_object *v, bool allow_ids) {
 static void parse_error(Ctx *c, struct json_object *root) {
         struct json_object *e, *v, *syndrome, *mix;
         bool present, have_syndrome, have_mix;
-        serror_syndrome s;
+        PolicyMixEntry s = { .weight = 1 };
         const char *text;
 
         c->p->on_pending = SERROR_MODE_MERGE;
@@ -939,7 +950,7 @@ static void parse_error(Ctx *c, struct json_object *root) {
         if (json_object_is_type(e, json_type_string)) {
                 /* "error": "uer" is short for "error": {"syndrome": "uer"}. */
                 if (parse_syndrome_text(c, json_object_get_string(e), ".error", false, &s) && add_mix(c, 1)) {
-                        c->p->mix[0] = (PolicyMixEntry) { .syndrome = s, .weight = 1 };
+                        c->p->mix[0] = s;
                         c->p->n_mix = 1;
                         c->p->total_weight = 1;
                 }
@@ -982,7 +993,7 @@ static void parse_error(Ctx *c, struct json_object *root) {
                 return;
         }
         if (parse_syndrome(c, syndrome, ".error.syndrome", c->p->allow_ids, &s) && add_mix(c, 1)) {
-                c->p->mix[0] = (PolicyMixEntry) { .syndrome = s, .weight = 1 };
+                c->p->mix[0] = s;
                 c->p->n_mix = 1;
                 c->p->total_weight = 1;
         }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "serror/mce.h"
 #include "serror/syndrome.h"
 
 /*
@@ -70,8 +71,11 @@ typedef struct PolicyVcpuRange {
         uint32_t last;
 } PolicyVcpuRange;
 
+/* An SError syndrome (arm64 targets), or with is_mce an x86 machine check. */
 typedef struct PolicyMixEntry {
         serror_syndrome syndrome;
+        bool is_mce;
+        serror_mce mce;
         uint32_t weight; /* 1..POLICY_WEIGHT_MAX; 1 for a single syndrome */
 } PolicyMixEntry;
 

@@ -347,6 +347,8 @@ int policy_plan_next(PolicyPlan *plan, PlannedEvent *ret) {
         ev.n_parts = plan->n_parts;
         ev.mix_index = plan->mix_index;
         ev.syndrome = plan->mix[plan->mix_index].syndrome;
+        ev.is_mce = plan->mix[plan->mix_index].is_mce;
+        ev.mce = plan->mix[plan->mix_index].mce;
         ev.mode = plan->mode;
         ev.allow_ids = plan->allow_ids;
 

@@ -70,6 +70,8 @@ typedef struct PlannedEvent {
         size_t n_parts;      /* injections in this event: 1 (pick one), the targets (pick all), 0 (no target) */
         size_t mix_index;    /* the mix entry drawn */
         serror_syndrome syndrome;
+        bool is_mce;      /* an x86 machine check: mce, not syndrome */
+        serror_mce mce;
         serror_mode mode; /* the policy's on_pending */
         bool allow_ids;   /* the policy's allow_ids */
 } PlannedEvent;

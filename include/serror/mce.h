@@ -136,6 +136,11 @@ bool serror_mce_raises_mc(const serror_mce *m);
  * severity.c) with PCC, without RIPV, without S, or without MCIP in
  * MCG_STATUS ("MCIP not set in MCA handler"). */
 serror_mce_class serror_mce_classify(const serror_mce *m);
+/* Where a machine check stands on the SError severity scale, for the
+ * guards' one cap ([Guards] MaxSeverity=): ce as CE, ucna and srao as UEO
+ * (the guest may go on), srar as UER (recoverable, action required), fatal
+ * as UC. A valid m; an invalid one ranks as UC. */
+int serror_mce_severity(const serror_mce *m);
 /* "ce", "ucna", "srao", "srar", "fatal"; NULL beyond. */
 const char *serror_mce_class_to_string(serror_mce_class c);
 /* One line in words, for display; NULL beyond. */

@@ -494,7 +494,7 @@ static void test_header(void) {
         check_wire_fails(&w, -EBADMSG, "HELLO with request id 0");
 
         for (unsigned i = 0; i < 4; i++) {
-                static const uint16_t unknown[] = { 0, 8, 0x100, 0xffff };
+                static const uint16_t unknown[] = { 0, 9, 0x100, 0xffff };
                 char what[64];
 
                 w_header(&w, unknown[i], 77);
@@ -887,6 +887,99 @@ static void test_inject(void) {
         check_encode_fails(&m, -EINVAL, "timeout 0");
 }
 
+/* INJECT_MCE by hand from doc/attach-protocol.md 5.6a: vcpu 2, request id 1. */
+static void w_inject_mce(wire *w, uint32_t flags, uint32_t mode, uint32_t bank, uint64_t status, uint64_t addr,
+                         uint64_t misc, uint64_t mcg, uint64_t timeout) {
+        w_header(w, 8, 1);
+        w_le32(w, 2);
+        w_le32(w, flags);
+        w_le32(w, mode);
+        w_le32(w, bank);
+        w_le64(w, status);
+        w_le64(w, addr);
+        w_le64(w, misc);
+        w_le64(w, mcg);
+        w_le64(w, timeout);
+        w_finish(w);
+}
+
+static void test_inject_mce(void) {
+        /* The SRAR preset (DOMAIN.md 8) in bank 3 with ADDR, defer, dry run, 1 s. */
+        static const uint8_t golden[] = {
+                'S',  'E',  'R',  'A',  0x01, 0x00, 0x08, 0x00, 0x38, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* header: type 8, 56 bytes, id 7 */
+                0x00, 0x00, 0x00, 0x00,                         /* vcpu 0 */
+                0x04, 0x00, 0x00, 0x00,                         /* dry_run */
+                0x01, 0x00, 0x00, 0x00,                         /* defer */
+                0x03, 0x00, 0x00, 0x00,                         /* bank 3 */
+                0x34, 0x01, 0x00, 0x00, 0x00, 0x00, 0x80, 0xbd, /* MCi_STATUS 0xbd80000000000134 */
+                0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* ADDR 0x1000 */
+                0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* MISC */
+                0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* MCG_STATUS RIPV|EIPV|MCIP */
+                0x00, 0xca, 0x9a, 0x3b, 0x00, 0x00, 0x00, 0x00, /* 1 s */
+        };
+        attach_msg m, d;
+        wire w;
+        int r;
+
+        memset(&m, 0, sizeof(m));
+        m.type = ATTACH_MSG_INJECT_MCE;
+        m.request_id = 7;
+        m.inject = (attach_inject) {
+                .vcpu = 0,
+                .is_mce = true,
+                .mce = { .bank = 3, .status = UINT64_C(0xbd80000000000134) | SERROR_MCI_ADDRV, .addr = 0x1000,
+                         .mcg_status = 7 },
+                .mode = SERROR_MODE_DEFER,
+                .timeout_ns = 1000000000,
+                .dry_run = true,
+        };
+        tap_ok((UINT64_C(0xbd80000000000134) | SERROR_MCI_ADDRV) == UINT64_C(0xbd80000000000134),
+               "the SRAR preset already has ADDRV (bit 58)");
+        encode_or_bail(&m, &w);
+        tap_ok(w.len == sizeof(golden) && memcmp(w.b, golden, sizeof(golden)) == 0,
+               "INJECT_MCE encodes to the documented little-endian bytes");
+        r = attach_msg_decode(golden, sizeof(golden), &d, NULL);
+        tap_ok(r == 0 && d.type == ATTACH_MSG_INJECT_MCE && d.inject.is_mce && d.inject.mce.bank == 3 &&
+                       d.inject.mce.addr == 0x1000 && d.inject.mce.mcg_status == 7 && d.inject.dry_run &&
+                       d.inject.mode == SERROR_MODE_DEFER && !d.inject.has_esr && d.inject.iss == 0,
+               "the documented INJECT_MCE bytes decode to its fields (r=%d)", r);
+        tap_ok(memcmp(&d, &m, sizeof(d)) == 0 || (d.inject.mce.status == m.inject.mce.status && d.request_id == 7),
+               "and back to the message that was encoded");
+
+        w_inject_mce(&w, 0, 0, 1, UINT64_C(0xbd000000000000c0), 0, 0, 5, 1);
+        check_wire_ok(&w, "the hand-built INJECT_MCE baseline (SRAO, bank 1)");
+        w_inject_mce(&w, 1, 0, 1, UINT64_C(0xbd000000000000c0), 0, 0, 5, 1);
+        check_wire_fails(&w, -EBADMSG, "INJECT_MCE with INJECT's has_esr flag");
+        w_inject_mce(&w, 0, 3, 1, UINT64_C(0xbd000000000000c0), 0, 0, 5, 1);
+        check_wire_fails(&w, -EBADMSG, "INJECT_MCE with mode 3");
+        w_inject_mce(&w, 0, 0, 32, UINT64_C(0xbd000000000000c0), 0, 0, 5, 1);
+        check_wire_fails(&w, -EBADMSG, "INJECT_MCE for bank 32");
+        w_inject_mce(&w, 0, 0, 1, UINT64_C(0x3d000000000000c0), 0, 0, 5, 1);
+        check_wire_fails(&w, -EBADMSG, "INJECT_MCE without VAL");
+        w_inject_mce(&w, 0, 0, 1, UINT64_C(0xb1000000000000c0), 0x1000, 0, 5, 1);
+        check_wire_fails(&w, -EBADMSG, "INJECT_MCE with an ADDR but no ADDRV");
+        w_inject_mce(&w, 0, 0, 1, UINT64_C(0xbd000000000000c0), 0, 0, 0x10, 1);
+        check_wire_fails(&w, -EBADMSG, "INJECT_MCE with an unknown MCG_STATUS bit");
+        w_inject_mce(&w, 0, 0, 1, UINT64_C(0xbd000000000000c0), 0, 0, 5, 0);
+        check_wire_fails(&w, -EBADMSG, "INJECT_MCE with timeout 0");
+        w_inject_mce(&w, 0, 0, 1, UINT64_C(0xbd000000000000c0), 0, 0, 5, 1);
+        w_set_le32(&w, HDR, ATTACH_VCPU_INDEX_MAX + 1);
+        check_wire_fails(&w, -EBADMSG, "INJECT_MCE for vcpu 65536");
+        w_inject(&w, 0xc11, 1, 0, 1);
+        w.b[6] = 8;
+        check_wire_fails(&w, -EBADMSG, "an INJECT's 24 bytes as an INJECT_MCE");
+
+        m.inject.has_esr = true;
+        m.inject.iss = 0x11;
+        check_encode_fails(&m, -EINVAL, "an INJECT_MCE with an SError syndrome");
+        msg_new(&m, ATTACH_MSG_INJECT, 1);
+        inject(&m, true, false, 0x11, SERROR_MODE_MERGE, 1);
+        m.inject.is_mce = true;
+        m.inject.mce = (serror_mce) { .bank = 1, .status = SERROR_MCI_VAL | SERROR_MCI_EN };
+        check_encode_fails(&m, -EINVAL, "an INJECT carrying a machine check");
+}
+
 static void w_result(wire *w, uint32_t vcpu, uint32_t outcome, uint32_t error, uint32_t flags, uint64_t esr_before,
                      uint64_t esr_written, uint64_t esr_after, uint64_t t0, uint64_t t1, uint64_t t2) {
         w_header(w, 7, 1);
@@ -983,15 +1076,15 @@ static void test_encode_misc(void) {
         tap_ok(r == -EINVAL, "NULL message: -EINVAL (r=%d)", r);
         msg_new(&m, (attach_msg_type) 0, 1);
         check_encode_fails(&m, -EINVAL, "message type 0");
-        msg_new(&m, (attach_msg_type) 8, 1);
-        check_encode_fails(&m, -EINVAL, "message type 8");
+        msg_new(&m, (attach_msg_type) 9, 1);
+        check_encode_fails(&m, -EINVAL, "message type 9");
         r = attach_msg_decode(buf, len, NULL, NULL);
         tap_ok(r == -EINVAL, "decode into NULL: -EINVAL (r=%d)", r);
 }
 
 static void test_tables(void) {
         static const char *const names[] = { NULL, "HELLO", "VCPU_ATTACH", "VCPU_DETACH", "BYE", "REPLY", "INJECT",
-                                             "INJECT_RESULT", NULL };
+                                             "INJECT_RESULT", "INJECT_MCE", NULL };
         bool names_ok = true, fds_ok = true;
         attach_arch a;
         attach_label l;
@@ -1008,7 +1101,7 @@ static void test_tables(void) {
                 if (attach_msg_type_fds((attach_msg_type) t) != (t == ATTACH_MSG_VCPU_ATTACH ? 1u : 0u))
                         fds_ok = false;
         }
-        tap_ok(names_ok, "type names for 0..8 (NULL for 0 and 8)");
+        tap_ok(names_ok, "type names for 0..9 (NULL for 0 and 9)");
         tap_ok(fds_ok && attach_msg_type_fds((attach_msg_type) 0xffff) == 0,
                "fd counts: 1 for VCPU_ATTACH, 0 for every other type, unknown included");
         tap_ok(ATTACH_FDS_MAX == 1, "ATTACH_FDS_MAX is the largest per-type fd count");
@@ -1016,6 +1109,7 @@ static void test_tables(void) {
         tap_ok(attach_msg_type_senders(ATTACH_MSG_HELLO) == ATTACH_SENDER_AGENT &&
                        attach_msg_type_senders(ATTACH_MSG_INJECT_RESULT) == ATTACH_SENDER_AGENT &&
                        attach_msg_type_senders(ATTACH_MSG_INJECT) == ATTACH_SENDER_DAEMON &&
+                       attach_msg_type_senders(ATTACH_MSG_INJECT_MCE) == ATTACH_SENDER_DAEMON &&
                        attach_msg_type_senders(ATTACH_MSG_REPLY) == (ATTACH_SENDER_AGENT | ATTACH_SENDER_DAEMON) &&
                        attach_msg_type_senders((attach_msg_type) 42) == 0,
                "senders per type");
@@ -1023,6 +1117,7 @@ static void test_tables(void) {
                        attach_msg_type_answer(ATTACH_MSG_BYE) == ATTACH_MSG_REPLY &&
                        attach_msg_type_answer(ATTACH_MSG_VCPU_ATTACH) == ATTACH_MSG_REPLY &&
                        attach_msg_type_answer(ATTACH_MSG_INJECT) == ATTACH_MSG_INJECT_RESULT &&
+                       attach_msg_type_answer(ATTACH_MSG_INJECT_MCE) == ATTACH_MSG_INJECT_RESULT &&
                        attach_msg_type_answer(ATTACH_MSG_REPLY) == 0 &&
                        attach_msg_type_answer(ATTACH_MSG_INJECT_RESULT) == 0 &&
                        attach_msg_type_answer((attach_msg_type) 42) == ATTACH_MSG_REPLY,
@@ -1133,6 +1228,7 @@ int main(void) {
         test_vcpu_attach();
         test_reply();
         test_inject();
+        test_inject_mce();
         test_inject_result();
         test_encode_misc();
         test_tables();

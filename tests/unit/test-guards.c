@@ -29,6 +29,15 @@ int main(void) {
         tap_ok(guards_check(&g, &unc, 0, 1) == GUARD_SEVERITY, "cap UER: uncategorized ranks as UC, refused");
         tap_ok(guards_check(&g, NULL, 0, 1) == GUARD_SEVERITY, "cap UER: a KVM-chosen syndrome ranks as UC, refused");
         tap_ok(g.refused_severity == 4, "four severity refusals counted (%llu)", (unsigned long long) g.refused_severity);
+        {
+                uint64_t never = 0;
+
+                tap_ok(guards_check_severity(&g, SERROR_SEVERITY_UER, &never, 1, 1, NULL) == GUARD_PASS,
+                       "cap UER: a machine check ranked UER (srar) passes");
+                tap_ok(guards_check_severity(&g, SERROR_SEVERITY_UC, &never, 1, 1, NULL) == GUARD_SEVERITY &&
+                               g.refused_severity == 5,
+                       "cap UER: one ranked UC (fatal) is refused and counted");
+        }
 
         guards_init(&g, &(GuardConfig) { .max_severity = SERROR_SEVERITY_UC, .min_gap_usec = 1000 });
         tap_ok(guards_check(&g, &ce, 0, 5000) == GUARD_PASS, "gap: a vcpu never hit passes");

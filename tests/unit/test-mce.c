@@ -368,8 +368,33 @@ static void test_raises_mc(void) {
         }
 }
 
+static void test_severity(void) {
+        static const struct {
+                const char *text;
+                int severity;
+        } rows[] = {
+                { "mce:ce", SERROR_SEVERITY_CE },     { "ucna", SERROR_SEVERITY_UEO },
+                { "srao", SERROR_SEVERITY_UEO },      { "srar", SERROR_SEVERITY_UER },
+                { "fatal", SERROR_SEVERITY_UC },      { "srao,pcc", SERROR_SEVERITY_UC },
+                { "srar,mcg=0x5", SERROR_SEVERITY_UER },
+        };
+        serror_mce m = { .bank = 40 };
+
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                serror_mce parsed;
+                int r = serror_mce_parse(rows[i].text, &parsed, NULL);
+
+                tap_ok(r == 0 && serror_mce_severity(&parsed) == rows[i].severity,
+                       "the severity guard ranks %s as %d (got r=%d, %d)", rows[i].text, rows[i].severity, r,
+                       r == 0 ? serror_mce_severity(&parsed) : -1);
+        }
+        tap_ok(serror_mce_severity(&m) == SERROR_SEVERITY_UC && serror_mce_severity(NULL) == SERROR_SEVERITY_UC,
+               "an invalid machine check (bank 40) or NULL ranks as UC");
+}
+
 int main(void) {
         test_presets();
+        test_severity();
         test_items();
         test_refusals();
         test_text_is_mce();
