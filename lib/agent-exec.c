@@ -93,12 +93,12 @@ static void describe_pending(serror_pending_kind kind, const serror_syndrome *pe
 /* The x86 machine check: the same steps, with MCG_STATUS.MCIP where arm64 has a pending SError. */
 static agent_exec_step exec_run_mce(int vcpu_fd, const attach_inject *in, const agent_exec_host *host, agent_exec *x,
                                     const agent_exec_hooks *hooks) {
-        char msg[AGENT_KVM_MESSAGE_MAX], note[96] = "";
+        char msg[AGENT_KVM_MESSAGE_MAX], note[160] = "";
         attach_vcpu_state st, after;
         serror_mce_decision d;
         serror_outcome outcome;
         uint64_t bank_status;
-        bool setup = false;
+        bool setup = false, cr4_mce = true;
         int r;
 
         r = agent_kvm_get_mcg_status(vcpu_fd, &st, msg, sizeof(msg));
@@ -154,6 +154,9 @@ static agent_exec_step exec_run_mce(int vcpu_fd, const attach_inject *in, const 
                 agent_exec_fail(x, r, "%s", msg);
                 return AGENT_EXEC_DONE;
         }
+        /* Read, not judged: the guest may be meant to go down this way. */
+        if (serror_mce_raises_mc(&in->mce) && agent_kvm_get_cr4_mce(vcpu_fd, &cr4_mce, NULL, 0) < 0)
+                cr4_mce = true;
         if (hooks && hooks->commit && !hooks->commit(hooks->userdata, x)) {
                 agent_exec_expire(x, "the deadline passed before KVM_X86_SET_MCE; nothing written");
                 return AGENT_EXEC_DONE;
@@ -168,7 +171,10 @@ static agent_exec_step exec_run_mce(int vcpu_fd, const attach_inject *in, const 
         if (hooks && hooks->written)
                 hooks->written(hooks->userdata, x);
 
-        if (setup)
+        if (!cr4_mce)
+                (void) snprintf(note, sizeof(note), "; the guest has CR4.MCE clear: KVM turns the #MC into a "
+                                "shutdown (triple fault) and leaves the bank as it was");
+        else if (setup)
                 (void) snprintf(note, sizeof(note), "; the VMM had not set up machine checks: KVM_X86_SETUP_MCE done");
         r = agent_kvm_get_mcg_status(vcpu_fd, &after, msg, sizeof(msg));
         if (r < 0) {

@@ -301,6 +301,17 @@ int agent_kvm_get_bank_status(int vcpu_fd, uint32_t bank, uint64_t *ret, char *m
         return get_msrs(vcpu_fd, &index, ret, 1, message, message_size);
 }
 
+int agent_kvm_get_cr4_mce(int vcpu_fd, bool *ret, char *message, size_t message_size) {
+        struct kvm_sregs sregs = {};
+        int r;
+
+        r = AGENT_KVM_IOCTL(vcpu_fd, KVM_GET_SREGS, &sregs, message, message_size);
+        if (r < 0)
+                return r;
+        *ret = (sregs.cr4 & (UINT64_C(1) << 6)) != 0;
+        return 0;
+}
+
 int agent_kvm_set_mce(int vcpu_fd, const serror_mce *m, char *message, size_t message_size) {
         /* Built from zero: the pad bytes must be 0. */
         struct kvm_x86_mce mce = {
@@ -349,6 +360,12 @@ int agent_kvm_get_bank_status(int vcpu_fd, uint32_t bank, uint64_t *ret, char *m
         (void) vcpu_fd;
         (void) bank;
         *ret = 0;
+        return mce_unsupported(message, message_size);
+}
+
+int agent_kvm_get_cr4_mce(int vcpu_fd, bool *ret, char *message, size_t message_size) {
+        (void) vcpu_fd;
+        *ret = false;
         return mce_unsupported(message, message_size);
 }
 

@@ -64,5 +64,8 @@ int agent_kvm_mce_prepare(int vcpu_fd, const serror_mce *m, int64_t supported_ca
 int agent_kvm_get_mcg_status(int vcpu_fd, attach_vcpu_state *ret, char *message, size_t message_size);
 /* KVM_GET_MSRS of MCi_STATUS of bank. */
 int agent_kvm_get_bank_status(int vcpu_fd, uint32_t bank, uint64_t *ret, char *message, size_t message_size);
+/* KVM_GET_SREGS: whether the guest has CR4.MCE set. Without it KVM turns
+ * an uncorrected machine check into a triple fault (a shutdown). */
+int agent_kvm_get_cr4_mce(int vcpu_fd, bool *ret, char *message, size_t message_size);
 /* KVM_X86_SET_MCE. */
 int agent_kvm_set_mce(int vcpu_fd, const serror_mce *m, char *message, size_t message_size);

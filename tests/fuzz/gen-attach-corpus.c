@@ -39,6 +39,7 @@ int main(int argc, char *argv[]) {
         attach_msg reply = { .type = ATTACH_MSG_REPLY, .request_id = 5 };
         attach_msg inject = { .type = ATTACH_MSG_INJECT, .request_id = 6 };
         attach_msg result = { .type = ATTACH_MSG_INJECT_RESULT, .request_id = 6 };
+        attach_msg mce = { .type = ATTACH_MSG_INJECT_MCE, .request_id = 7 };
         int r = 0;
 
         if (argc != 2) {
@@ -75,6 +76,13 @@ int main(int argc, char *argv[]) {
         result.inject_result.reached_ns = 2000;
         result.inject_result.done_ns = 3000;
         strcpy(result.inject_result.message, "merged");
+        mce.inject = (attach_inject) {
+                .vcpu = 0,
+                .is_mce = true,
+                .mce = { .bank = 1, .status = UINT64_C(0xbd80000000000134), .addr = 0x1000, .mcg_status = 7 },
+                .mode = SERROR_MODE_DEFER,
+                .timeout_ns = 5000000000,
+        };
 
         r |= put(argv[1], "hello", &hello);
         r |= put(argv[1], "vcpu-attach", &vcpu);
@@ -83,5 +91,6 @@ int main(int argc, char *argv[]) {
         r |= put(argv[1], "reply", &reply);
         r |= put(argv[1], "inject", &inject);
         r |= put(argv[1], "inject-result", &result);
+        r |= put(argv[1], "inject-mce", &mce);
         return r ? 1 : 0;
 }
