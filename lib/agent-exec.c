@@ -90,6 +90,17 @@ static void describe_pending(serror_pending_kind kind, const serror_syndrome *pe
                 (void) snprintf(buf, size, "an SError whose syndrome KVM chose");
 }
 
+/* A read succeeded: the vcpu was reached. For a deferred request, "before"
+ * stays the state that made it wait. */
+static void exec_read(agent_exec *x, const attach_vcpu_state *st) {
+        if (x->res.reached_ns == 0)
+                x->res.reached_ns = agent_now_ns();
+        if (!x->have_before) {
+                x->res.before = *st;
+                x->have_before = true;
+        }
+}
+
 /* The x86 machine check: the same steps, with MCG_STATUS.MCIP where arm64 has a pending SError. */
 static agent_exec_step exec_run_mce(int vcpu_fd, const attach_inject *in, const agent_exec_host *host, agent_exec *x,
                                     const agent_exec_hooks *hooks) {
@@ -106,12 +117,7 @@ static agent_exec_step exec_run_mce(int vcpu_fd, const attach_inject *in, const 
                 agent_exec_fail(x, r, "%s", msg);
                 return AGENT_EXEC_DONE;
         }
-        if (x->res.reached_ns == 0)
-                x->res.reached_ns = agent_now_ns();
-        if (!x->have_before) {
-                x->res.before = st;
-                x->have_before = true;
-        }
+        exec_read(x, &st);
 
         r = serror_mce_decide(st.pending ? SERROR_MCIP_SET : SERROR_MCIP_CLEAR, &in->mce, in->mode, &d);
         if (r < 0) {
@@ -187,9 +193,14 @@ static agent_exec_step exec_run_mce(int vcpu_fd, const attach_inject *in, const 
                 exec_message(x, "%s%s", outcome == SERROR_OUTCOME_DEFERRED ? "written once MCIP was clear" : "written",
                              note);
         else
-                exec_message(x, "%s; bank %" PRIu32 " reads MCi_STATUS 0x%016" PRIx64 "%s",
+                exec_message(x, "%s; bank %" PRIu32 " reads MCi_STATUS 0x%016" PRIx64 "%s%s",
                              outcome == SERROR_OUTCOME_DEFERRED ? "written once MCIP was clear" : "written",
-                             in->mce.bank, bank_status, note);
+                             in->mce.bank, bank_status,
+                             bank_status != in->mce.status
+                                     ? " (not the value written: KVM keeps an uncorrected error already there, "
+                                       "or marks the new one OVER)"
+                                     : "",
+                             note);
         return AGENT_EXEC_DONE;
 }
 
@@ -211,13 +222,7 @@ agent_exec_step agent_exec_run(int vcpu_fd, const attach_inject *in, const serro
                 agent_exec_fail(x, r, "%s", msg);
                 return AGENT_EXEC_DONE;
         }
-        if (x->res.reached_ns == 0)
-                x->res.reached_ns = agent_now_ns();
-        /* For a deferred request, "before" stays the state that made it wait. */
-        if (!x->have_before) {
-                x->res.before = st;
-                x->have_before = true;
-        }
+        exec_read(x, &st);
 
         /* Without KVM_CAP_ARM_INJECT_SERROR_ESR, setting serror_has_esr is
          * -EINVAL (DOMAIN.md 1); a request that lets KVM choose still works. */

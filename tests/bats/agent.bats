@@ -23,21 +23,6 @@ serrord_fds() {
         ls "/proc/$SERRORD_PID/fd" | wc -l
 }
 
-vm_vcpus_are() {
-        [ "$(serrorctl list --json | jq -c "[.[] | select(.name == \"$1\") | .vcpus[].index]")" = "$2" ]
-}
-
-
-# start_vmm NAME FD [VMM OPTIONS...]: a VMM whose stdin is held by fd FD.
-start_vmm() {
-        local name=$1 fd=$2
-        shift 2
-        mkfifo "$DIR/$name.in"
-        "$VMM" --name="$name" --attach="$SOCK" "$@" <"$DIR/$name.in" >"$DIR/$name.out" 2>&1 3>&- &
-        VMM_PID=$!
-        VMM_PIDS="${VMM_PIDS:-} $VMM_PID"
-        eval "exec $fd>\"$DIR/$name.in\""
-}
 
 @test "a VMM attaches its vcpus; list shows them with the VMM's threads and labels" {
         require_vmm

@@ -199,3 +199,20 @@ have_kvm() {
 vm_count_is() {
         [ "$(serrorctl list --json | jq length)" = "$1" ]
 }
+
+# start_vmm NAME FD [VMM OPTIONS...]: the test VMM ($VMM) attached to $SOCK, its stdin held by fd FD,
+# its output in $DIR/NAME.out; VMM_PID is its pid, VMM_PIDS gathers them for teardown.
+start_vmm() {
+        local name=$1 fd=$2
+        shift 2
+        mkfifo "$DIR/$name.in"
+        "$VMM" --name="$name" --attach="$SOCK" "$@" <"$DIR/$name.in" >"$DIR/$name.out" 2>&1 3>&- &
+        VMM_PID=$!
+        VMM_PIDS="${VMM_PIDS:-} $VMM_PID"
+        eval "exec $fd>\"$DIR/$name.in\""
+}
+
+# vm_vcpus_are NAME JSON: the VM's attached vcpu indexes are exactly JSON, e.g. "[0,1]".
+vm_vcpus_are() {
+        [ "$(serrorctl list --json | jq -c "[.[] | select(.name == \"$1\") | .vcpus[].index]")" = "$2" ]
+}

@@ -264,3 +264,29 @@ example_vms() {
         assert_line --index 0 "Usage: serrorctl policy COMMAND ..."
         assert_output --partial "--vm=NAME[:VCPUS][,KEY=VALUE...]"
 }
+
+@test "plan: x86 machine checks in a policy, alone and in a mix; a wrong one names the field" {
+        cat >"$BATS_TEST_TMPDIR/mce.json" <<'JSON'
+{
+  "name": "x86-mce",
+  "targets": { "names": ["x86-1"], "vcpus": [0] },
+  "error": { "mix": [ { "syndrome": "mce:ce", "weight": 1 }, { "syndrome": "srar,bank=3", "weight": 1 } ] },
+  "schedule": { "type": "burst", "count": 20, "spacing": "1s" },
+  "seed": 7
+}
+JSON
+        run serrorctl policy validate "$BATS_TEST_TMPDIR/mce.json"
+        assert_success
+        run serrorctl policy plan "$BATS_TEST_TMPDIR/mce.json" --json
+        assert_success
+        [ "$(jq -c '[.injections[].syndrome] | unique' <<<"$output")" = \
+                '["mce:status=0x9c00000000000001,bank=1,addr=0x0,misc=0x0,mcg=0x0","mce:status=0xbd80000000000134,bank=3,addr=0x0,misc=0x0,mcg=0x7"]' ]
+        # A machine check has no ISS.
+        [ "$(jq -c '[.injections[] | has("iss")] | unique' <<<"$output")" = '[false]' ]
+
+        sed -i 's/"srar,bank=3"/"srar,bank=40"/' "$BATS_TEST_TMPDIR/mce.json"
+        run serrorctl policy validate "$BATS_TEST_TMPDIR/mce.json"
+        assert_failure 2
+        assert_output --partial ".error.mix[1].syndrome"
+        assert_output --partial "bank"
+}

@@ -22,15 +22,6 @@ teardown() {
         serror_bus_stop "$DIR"
 }
 
-start_vmm() {
-        local name=$1 fd=$2
-        shift 2
-        mkfifo "$DIR/$name.in"
-        "$VMM" --name="$name" --attach="$SOCK" "$@" <"$DIR/$name.in" >"$DIR/$name.out" 2>&1 3>&- &
-        VMM_PIDS="${VMM_PIDS:-} $!"
-        eval "exec $fd>\"$DIR/$name.in\""
-}
-
 vm_has_vcpus() {
         [ "$(serrorctl list --json | jq "[.[] | select(.name == \"$1\") | .vcpus[]] | length")" = "$2" ]
 }
