@@ -161,7 +161,8 @@ const char *serror_mce_class_describe(serror_mce_class c);
  *                           (and keeps an uncorrected record there, adding OVER)
  *   ucna       write        as a #MC below: KVM's UCNA path sets MCG_STATUS to
  *                           the 0 a UCNA carries, clearing MCIP and RIPV under
- *                           the guest's handler (x86.c kvm_vcpu_x86_set_ucna)
+ *                           the guest's handler (x86.c kvm_vcpu_x86_set_ucna;
+ *                           measured on Linux 6.1 by tests/bats/mce.bats)
  *   #MC        write        merge: nothing written, COALESCED: the guest takes
  *                                  the machine check in progress and not this
  *                                  one, as a pending SError that is at least

@@ -188,6 +188,29 @@ nth() {
         [ "$(count vm-m '"event":"vcpu-error"')" = 0 ]
 }
 
+@test "measured: a UCNA written while MCIP is set clears MCIP (KVM sets MCG_STATUS to its 0), so serror holds one back" {
+        require_x86_vmm
+        start_vmm vm-u 4 --vcpus=1
+        wait_until 100 vm_vcpus_are vm-u "[0]"
+        echo "mask 0" >&4
+        wait_count vm-u '"event":"mask"' 1
+        run serrorctl inject --json vm-u srao
+        assert_success
+        wait_count vm-u '"event":"mce"' 1
+        run serrorctl inject --dry-run --json vm-u srar
+        [ "$(jq -r '.[0].before.mcg_status' <<<"$output")" = 0x5 ]
+        # serror holds a UCNA back while MCIP is set ...
+        run serrorctl inject --json vm-u ucna
+        [ "$(jq -r '.[0].outcome' <<<"$output")" = coalesced ]
+        # ... because of what KVM does when a VMM writes one anyway (the test VMM's own KVM_X86_SET_MCE):
+        echo "inject 0 0xbc00000000000010" >&4
+        wait_count vm-u '"event":"self-inject","vcpu":0,"status":"0xbc00000000000010","bank":1,"mcg_status":"0x0","result":"ok"' 1
+        run serrorctl inject --dry-run --json vm-u srar
+        [ "$(jq -r '.[0].before.mcg_status' <<<"$output")" = 0x0 ] || fail "MCG_STATUS after the UCNA: $output"
+        [ "$(jq -r '.[0].before.mcip' <<<"$output")" = false ]
+        [ "$(count vm-u '"event":"mce"')" = 1 ]
+}
+
 @test "CR4.MCE clear: the #MC becomes a shutdown, and inject says so" {
         require_x86_vmm
         start_vmm vm-c 4 --vcpus=1 --no-cr4-mce
@@ -230,6 +253,13 @@ nth() {
         assert_output --partial "before: MCG_STATUS 0x0 (MCIP clear)"
         assert_output --partial "written: MCi_STATUS 0xbd80000000000134, MCG_STATUS 0x7"
         wait_count vm-h '"event":"mce","vcpu":1' 1
+        # The outcome's journal fields (on stderr they follow the message).
+        line=$(grep -F "of mce:status=0xbd80000000000134" "$DIR/serrord.log" | grep -F "vcpu 1: injected")
+        for field in SERROR_ERROR_KIND=machine-check SERROR_MCE_BANK=1 SERROR_MCI_STATUS=0xbd80000000000134 \
+                SERROR_MCG_STATUS=0x0000000000000007 SERROR_MCE_CLASS=srar SERROR_OUTCOME=injected; do
+                [[ "$line" == *" $field"* ]] || fail "no $field in: $line"
+        done
+        [[ "$line" != *SERROR_ISS=* ]] || fail "a machine check's record has an ISS: $line"
 
         cat >"$DIR/mce-policy.json" <<'EOF'
 {

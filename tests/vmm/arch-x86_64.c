@@ -40,6 +40,8 @@ const char arch_name[] = "x86_64";
 #define VMM_MCE_BANKS 10
 /* MCi_STATUS.UC and the MCG_STATUS bits of a machine check in progress. */
 #define MCI_STATUS_UC (1ull << 61)
+/* PCC, S, AR: any of them makes an uncorrected error something other than a UCNA. */
+#define MCI_STATUS_UCR_BITS ((1ull << 57) | (1ull << 56) | (1ull << 55))
 #define MCG_STATUS_RIPV (1ull << 0)
 #define MCG_STATUS_EIPV (1ull << 1)
 #define MCG_STATUS_MCIP (1ull << 2)
@@ -232,13 +234,17 @@ int arch_handle_exit(struct vcpu *v) {
 /*
  * The x86 self-test: the vcpu's own thread writes bank 1 with KVM_X86_SET_MCE
  * between two KVM_RUNs, as QEMU's HMP "mce" does. iss is the MCi_STATUS; an
- * uncorrected one comes with RIPV|EIPV|MCIP (DOMAIN.md section 8's SRAR).
+ * uncorrected one comes with RIPV|EIPV|MCIP (DOMAIN.md section 8's SRAR),
+ * except one without PCC, S and AR, which goes with MCG_STATUS 0: a UCNA as
+ * KVM (Linux 6.0 and later) tells one, so tests can see what KVM does with it.
  */
 void arch_self_inject(struct vcpu *v, uint64_t iss) {
         struct kvm_x86_mce mce = {
                 .status = iss,
                 .bank = 1,
-                .mcg_status = (iss & MCI_STATUS_UC) ? MCG_STATUS_RIPV | MCG_STATUS_EIPV | MCG_STATUS_MCIP : 0,
+                .mcg_status = (iss & MCI_STATUS_UC) && (iss & MCI_STATUS_UCR_BITS)
+                                      ? MCG_STATUS_RIPV | MCG_STATUS_EIPV | MCG_STATUS_MCIP
+                                      : 0,
         };
         uint64_t t0, t1;
         int r;
