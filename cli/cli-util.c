@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bus-names.h"
+#include "bus-api.h"
+#include "bus-error-map.h"
 #include "cli.h"
 
 int usage_error(const char *fmt, ...) {
@@ -40,6 +41,10 @@ static const char *system_bus_address(void) {
 int cli_bus_open(sd_bus **ret) {
         int r;
 
+        /* So that sd_bus_error_get_errno() reads serrord's typed errors as bus-api.h says. */
+        r = sd_bus_error_add_map(serror_bus_error_map);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register serrord's D-Bus errors: %m");
         r = sd_bus_open_system(ret);
         if (r < 0) {
                 fprintf(stderr, "serrorctl: serrord is not reachable: cannot connect to the system bus at %s (%s), so %s cannot answer.\n",
@@ -55,19 +60,20 @@ int cli_bus_call_failed(const char *what, const sd_bus_error *error, int r) {
                         SERROR_BUS_NAME);
                 return -EHOSTDOWN;
         }
-        if (sd_bus_error_has_name(error, SERROR_BUS_ERROR_GUARD)) {
-                fprintf(stderr, "serrorctl: %s\n", error->message);
-                return -EACCES;
-        }
-        if (sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED) || sd_bus_error_has_name(error, SERROR_BUS_ERROR_ACCESS_DENIED)) {
-                fprintf(stderr, "serrorctl: %s: permission denied: %s\n", what, error->message ?: "");
-                return -EACCES;
-        }
-        if (sd_bus_error_is_set(error))
-                fprintf(stderr, "serrorctl: %s: %s\n", what, error->message ?: error->name);
-        else
+        if (!sd_bus_error_is_set(error)) {
                 fprintf(stderr, "serrorctl: %s: %s\n", what, strerror(r < 0 ? -r : r));
-        return r < 0 ? r : -EIO;
+                return r < 0 ? r : -EIO;
+        }
+        if (sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED) ||
+            sd_bus_error_has_name(error, SERROR_BUS_ERROR_ACCESS_DENIED))
+                fprintf(stderr, "serrorctl: %s: permission denied: %s\n", what, error->message ?: "");
+        else if (strncmp(error->name, SERROR_BUS_ERROR_PREFIX, strlen(SERROR_BUS_ERROR_PREFIX)) == 0)
+                /* serrord's typed errors carry a whole sentence. */
+                fprintf(stderr, "serrorctl: %s\n", error->message ?: error->name);
+        else
+                fprintf(stderr, "serrorctl: %s: %s\n", what, error->message ?: error->name);
+        /* The errno bus-api.h gives the error; main() turns it into the exit status. */
+        return -sd_bus_error_get_errno(error);
 }
 
 void json_print(struct json_object *obj) {

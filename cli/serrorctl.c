@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bus-names.h"
+#include "bus-api.h"
 #include "cli.h"
 #include "parse-util.h"
 #include "serror/syndrome.h"
@@ -380,12 +380,14 @@ int main(int argc, char *argv[]) {
                 return r;
         switch (r) {
         case -EINVAL:
+        case -EEXIST: /* a policy of that name is already loaded: a value to change */
                 return CLI_EXIT_USAGE;
         case -EHOSTDOWN:
                 return CLI_EXIT_NO_DAEMON;
         case -ENOENT:
                 return CLI_EXIT_NOT_FOUND;
         case -EACCES:
+        case -EPERM: /* a guard refused it */
                 return CLI_EXIT_DENIED;
         default:
                 return CLI_EXIT_FAILURE;

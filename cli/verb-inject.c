@@ -9,20 +9,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "bus-names.h"
+#include "bus-api.h"
 #include "cli.h"
 #include "parse-util.h"
 #include "serror/mce.h"
 #include "serror/syndrome.h"
 
-/* Inject flags, as serrord(8) documents them. */
-enum {
-        INJECT_WAIT = 1u << 0,
-        INJECT_ALLOW_IDS = 1u << 1,
-        INJECT_DRY_RUN = 1u << 2,
-};
-
-#define RECORD_SIGNATURE "ttsusubssis(bbbt)(bbt)(bbbt)tts"
 
 typedef struct VcpuState {
         int valid, pending, has_esr;
@@ -54,7 +46,7 @@ static int read_state(sd_bus_message *m, VcpuState *s) {
 static int read_record(sd_bus_message *m, Record *r) {
         int k;
 
-        k = sd_bus_message_enter_container(m, 'r', RECORD_SIGNATURE);
+        k = sd_bus_message_enter_container(m, 'r', SERROR_BUS_INJECTION_RECORD_SIGNATURE);
         if (k <= 0)
                 return k;
         k = sd_bus_message_read(m, "ttsusubssis", &r->id, &r->requested_usec, &r->vm, &r->vcpu, &r->syndrome, &r->iss,
@@ -336,7 +328,7 @@ static int outcome_exit(const char *outcome) {
 }
 
 int verb_inject(int argc, char *argv[]) {
-        uint64_t flags = INJECT_WAIT;
+        uint64_t flags = SERROR_INJECT_WAIT;
         sd_bus_error error = SD_BUS_ERROR_NULL;
         sd_bus_message *call = NULL, *reply = NULL;
         const uint64_t *ids;
@@ -358,11 +350,11 @@ int verb_inject(int argc, char *argv[]) {
                         return usage_error("invalid syndrome '%s': %s", argv[2], diag.message);
         }
         if (arg_no_wait)
-                flags &= ~(uint64_t) INJECT_WAIT;
+                flags &= ~(uint64_t) SERROR_INJECT_WAIT;
         if (arg_allow_ids)
-                flags |= INJECT_ALLOW_IDS;
+                flags |= SERROR_INJECT_ALLOW_IDS;
         if (arg_dry_run)
-                flags |= INJECT_DRY_RUN;
+                flags |= SERROR_INJECT_DRY_RUN;
 
         r = cli_bus_open(&bus);
         if (r < 0)
@@ -379,20 +371,13 @@ int verb_inject(int argc, char *argv[]) {
         /* The answer comes when the vcpu has answered: allow for the whole timeout. */
         r = sd_bus_call(bus, call, arg_timeout_usec + 10 * 1000000ull, &error, &reply);
         if (r < 0) {
-                if (sd_bus_error_has_names(&error, SERROR_BUS_ERROR_NO_SUCH_VM, SERROR_BUS_ERROR_NO_SUCH_VCPU)) {
-                        fprintf(stderr, "serrorctl: %s\n", error.message);
-                        r = -ENOENT;
-                } else if (sd_bus_error_has_name(&error, SERROR_BUS_ERROR_INVALID_SYNDROME)) {
-                        fprintf(stderr, "serrorctl: %s\n", error.message);
-                        r = -EINVAL;
-                } else
-                        r = cli_bus_call_failed("Failed to inject", &error, r);
+                r = cli_bus_call_failed("Failed to inject", &error, r);
                 goto out;
         }
         r = sd_bus_message_read_array(reply, 't', (const void **) &ids, &ids_size);
         if (r < 0)
                 goto parse_error;
-        if (!(flags & INJECT_WAIT)) {
+        if (!(flags & SERROR_INJECT_WAIT)) {
                 if (arg_json != JSON_OFF) {
                         _cleanup_json_ struct json_object *a = json_object_new_array();
                         for (size_t k = 0; k < ids_size / sizeof(uint64_t); k++)
@@ -405,7 +390,7 @@ int verb_inject(int argc, char *argv[]) {
                 goto out;
         }
 
-        r = sd_bus_message_enter_container(reply, 'a', "(" RECORD_SIGNATURE ")");
+        r = sd_bus_message_enter_container(reply, 'a', "(" SERROR_BUS_INJECTION_RECORD_SIGNATURE ")");
         if (r < 0)
                 goto parse_error;
         {
@@ -456,7 +441,7 @@ int verb_history(int argc, char *argv[]) {
                 r = cli_bus_call_failed("Failed to read the history", &error, r);
                 goto out;
         }
-        r = sd_bus_message_enter_container(reply, 'a', "(" RECORD_SIGNATURE ")");
+        r = sd_bus_message_enter_container(reply, 'a', "(" SERROR_BUS_INJECTION_RECORD_SIGNATURE ")");
         if (r < 0)
                 goto out;
         {

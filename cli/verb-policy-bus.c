@@ -7,10 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "bus-names.h"
+#include "bus-api.h"
 #include "cli.h"
 
-#define SUMMARY_SIGNATURE "sssbttttttt"
 /* serrord refuses more anyway (POLICY_TEXT_MAX); this bounds what we read. */
 #define POLICY_FILE_MAX (1024 * 1024)
 
@@ -21,7 +20,7 @@ typedef struct Summary {
 } Summary;
 
 static int read_summary(sd_bus_message *m, Summary *s) {
-        return sd_bus_message_read(m, "(" SUMMARY_SIGNATURE ")", &s->name, &s->state, &s->source, &s->seed_generated,
+        return sd_bus_message_read(m, "(" SERROR_BUS_POLICY_SUMMARY_SIGNATURE ")", &s->name, &s->state, &s->source, &s->seed_generated,
                                    &s->seed, &s->started_usec, &s->next_usec, &s->sent, &s->refused, &s->landed,
                                    &s->failed);
 }
@@ -66,17 +65,9 @@ static int call(const char *method, const char *what, sd_bus_message **ret, cons
         }
         if (r >= 0)
                 r = sd_bus_call(bus, m, 0, &error, &reply);
-        if (r < 0) {
-                if (sd_bus_error_has_names(&error, SERROR_BUS_ERROR_NO_SUCH_POLICY)) {
-                        fprintf(stderr, "serrorctl: %s\n", error.message);
-                        r = -ENOENT;
-                } else if (sd_bus_error_has_names(&error, SERROR_BUS_ERROR_INVALID_POLICY,
-                                                  SERROR_BUS_ERROR_POLICY_EXISTS)) {
-                        fprintf(stderr, "serrorctl: %s: %s\n", what, error.message);
-                        r = -EINVAL;
-                } else
-                        r = cli_bus_call_failed(what, &error, r);
-        } else if (ret)
+        if (r < 0)
+                r = cli_bus_call_failed(what, &error, r);
+        else if (ret)
                 *ret = sd_bus_message_ref(reply);
         sd_bus_error_free(&error);
         sd_bus_message_unref(m);
@@ -149,7 +140,7 @@ static int policy_list(void) {
         r = call("ListPolicies", "Failed to list the policies", &reply, NULL);
         if (r < 0)
                 return r;
-        r = sd_bus_message_enter_container(reply, 'a', "(" SUMMARY_SIGNATURE ")");
+        r = sd_bus_message_enter_container(reply, 'a', "(" SERROR_BUS_POLICY_SUMMARY_SIGNATURE ")");
         if (r >= 0) {
                 _cleanup_json_ struct json_object *a = json_object_new_array();
                 if (arg_json == JSON_OFF && arg_legend)

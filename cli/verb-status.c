@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "bus-names.h"
+#include "bus-api.h"
 #include "cli.h"
 
 /* A capability (its KVM_CHECK_EXTENSION value) or a counter. */

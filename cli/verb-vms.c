@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "bus-names.h"
+#include "bus-api.h"
 #include "cli.h"
 
 typedef struct VcpuInfo {
@@ -55,7 +55,7 @@ static int read_vm(sd_bus_message *reply, VmInfo *vm) {
         size_t len = 0;
         int r;
 
-        r = sd_bus_message_enter_container(reply, 'r', "ssuusta{ss}a(uuit)");
+        r = sd_bus_message_enter_container(reply, 'r', SERROR_BUS_VM_SIGNATURE);
         if (r <= 0)
                 return r;
         r = sd_bus_message_read(reply, "ssuust", &vm->name, &vm->uuid, &vm->pid, &vm->uid, &vm->arch,
@@ -168,7 +168,7 @@ int verb_list(int argc, char *argv[]) {
                 r = cli_bus_call_failed("Failed to list VMs", &error, r);
                 goto out;
         }
-        r = sd_bus_message_enter_container(reply, 'a', "(ssuusta{ss}a(uuit))");
+        r = sd_bus_message_enter_container(reply, 'a', "(" SERROR_BUS_VM_SIGNATURE ")");
         while (r >= 0) {
                 VmInfo *grown = reallocarray(vms, n + 1, sizeof(VmInfo));
                 if (!grown) {
@@ -220,9 +220,10 @@ int verb_detach(int argc, char *argv[]) {
         r = sd_bus_call_method(bus, SERROR_BUS_NAME, SERROR_BUS_PATH, SERROR_BUS_MANAGER_INTERFACE, "DetachVM", &error,
                                NULL, "s", argv[1]);
         if (r < 0) {
+                /* A pointer to the list says more here than serrord's sentence. */
                 if (sd_bus_error_has_name(&error, SERROR_BUS_ERROR_NO_SUCH_VM)) {
                         fprintf(stderr, "serrorctl: no VM '%s' is attached (see serrorctl list).\n", argv[1]);
-                        r = -ENOENT;
+                        r = -sd_bus_error_get_errno(&error);
                 } else
                         r = cli_bus_call_failed("Failed to detach the VM", &error, r);
         } else

@@ -6,10 +6,9 @@
 
 #include "clock-util.h"
 #include "bus-args.h"
-#include "bus-errors.h"
 #include "bus-inject.h"
 #include "bus-manager.h"
-#include "bus-names.h"
+#include "bus-api.h"
 #include "injection.h"
 #include "log.h"
 #include "manager.h"
@@ -26,7 +25,7 @@ static int append_state(sd_bus_message *m, const attach_vcpu_state *s) {
 static int append_record(sd_bus_message *m, const InjectionRecord *r) {
         int k;
 
-        k = sd_bus_message_open_container(m, 'r', INJECTION_RECORD_SIGNATURE);
+        k = sd_bus_message_open_container(m, 'r', SERROR_BUS_INJECTION_RECORD_SIGNATURE);
         if (k < 0)
                 return k;
         k = sd_bus_message_append(m, "ttsusubssis", r->id, r->requested_usec, r->vm, r->vcpu, r->syndrome, r->iss,
@@ -122,7 +121,7 @@ static int inject_batch_reply(InjectBatch *b, sd_bus_message *call, bool with_re
         r = sd_bus_message_append_array(reply, 't', b->ids, b->n * sizeof(uint64_t));
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', "(" INJECTION_RECORD_SIGNATURE ")");
+        r = sd_bus_message_open_container(reply, 'a', "(" SERROR_BUS_INJECTION_RECORD_SIGNATURE ")");
         if (r < 0)
                 return r;
         for (unsigned i = 0; with_records && i < b->n; i++) {
@@ -256,9 +255,9 @@ int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_err
             (r = bus_arg_check(syndrome_text, BUS_ARG_MAX, "syndrome", error)) < 0 ||
             (r = bus_arg_check(mode_text, BUS_ARG_MAX, "mode", error)) < 0)
                 return r;
-        if (flags & ~(uint64_t) _INJECT_FLAGS_ALL)
+        if (flags & ~(uint64_t) _SERROR_INJECT_FLAGS_ALL)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown flags 0x%" PRIx64 ".",
-                                         flags & ~(uint64_t) _INJECT_FLAGS_ALL);
+                                         flags & ~(uint64_t) _SERROR_INJECT_FLAGS_ALL);
         if (serror_mode_from_string(mode_text, &mode) < 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                          "Invalid multiple-SError mode '%s': expected merge, defer or skip.",
@@ -269,7 +268,7 @@ int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_err
         kvm_chosen = streq(syndrome_text, "kvm");
         is_mce = !kvm_chosen && serror_mce_text_is_mce(syndrome_text);
         if (is_mce) {
-                if (flags & INJECT_FLAG_ALLOW_IDS)
+                if (flags & SERROR_INJECT_ALLOW_IDS)
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                                  "The allow-IDS flag is for SError syndromes, not machine checks.");
                 if (serror_mce_parse(syndrome_text, &mce, &diag) < 0)
@@ -279,7 +278,7 @@ int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_err
         } else if (kvm_chosen)
                 severity = SERROR_SEVERITY_UC;
         else {
-                if (serror_syndrome_parse(syndrome_text, flags & INJECT_FLAG_ALLOW_IDS ? SERROR_ALLOW_IDS : 0, &syndrome,
+                if (serror_syndrome_parse(syndrome_text, flags & SERROR_INJECT_ALLOW_IDS ? SERROR_ALLOW_IDS : 0, &syndrome,
                                           &diag) < 0)
                         return sd_bus_error_setf(error, SERROR_BUS_ERROR_INVALID_SYNDROME, "Invalid syndrome '%s': %s",
                                                  bus_echo(syndrome_text), diag.message);
@@ -317,16 +316,16 @@ int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_err
                 return -ENOMEM;
         }
         b->n = n_vcpus;
-        if (flags & INJECT_FLAG_WAIT)
+        if (flags & SERROR_INJECT_WAIT)
                 b->call = sd_bus_message_ref(message);
 
         InjectionParams p = {
                 .syndrome = kvm_chosen || is_mce ? NULL : &syndrome,
                 .mce = is_mce ? &mce : NULL,
-                .allow_ids = flags & INJECT_FLAG_ALLOW_IDS,
+                .allow_ids = flags & SERROR_INJECT_ALLOW_IDS,
                 .mode = mode,
                 .timeout_usec = timeout_usec,
-                .dry_run = flags & INJECT_FLAG_DRY_RUN,
+                .dry_run = flags & SERROR_INJECT_DRY_RUN,
                 .origin = "serrorctl",
                 .guards_passed = true,
         };
@@ -355,7 +354,7 @@ int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_err
                 b->ids[k] = b->records[k].id;
                 b->n_done++;
         }
-        if (!(flags & INJECT_FLAG_WAIT))
+        if (!(flags & SERROR_INJECT_WAIT))
                 return inject_batch_reply(b, message, false);
         return 1;
 }
@@ -372,7 +371,7 @@ int bus_inject_method_get_history(sd_bus_message *message, void *userdata, sd_bu
         r = sd_bus_message_new_method_return(message, &reply);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', "(" INJECTION_RECORD_SIGNATURE ")");
+        r = sd_bus_message_open_container(reply, 'a', "(" SERROR_BUS_INJECTION_RECORD_SIGNATURE ")");
         if (r < 0)
                 return r;
         for (unsigned i = 0; i < m->history.count; i++) {

@@ -7,16 +7,7 @@
 typedef struct Manager Manager;
 typedef struct InjectionRecord InjectionRecord;
 
-/* The D-Bus type of one outcome record (serrord(8), D-BUS INTERFACE). */
-#define INJECTION_RECORD_SIGNATURE "ttsusubssis(bbbt)(bbt)(bbbt)tts"
 
-/* Inject flags. */
-enum {
-        INJECT_FLAG_WAIT = 1u << 0,
-        INJECT_FLAG_ALLOW_IDS = 1u << 1,
-        INJECT_FLAG_DRY_RUN = 1u << 2,
-        _INJECT_FLAGS_ALL = (1u << 3) - 1,
-};
 
 int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int bus_inject_method_get_history(sd_bus_message *message, void *userdata, sd_bus_error *error);

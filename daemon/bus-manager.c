@@ -6,29 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bus-errors.h"
 #include "bus-manager.h"
-#include "bus-names.h"
+#include "bus-api.h"
 #include "bus-inject.h"
 #include "bus-policy.h"
 #include "bus-vm.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
-
-const sd_bus_error_map serror_bus_error_map[] = {
-        SD_BUS_ERROR_MAP(SERROR_BUS_ERROR_NO_SUCH_VM, ENOENT),
-        SD_BUS_ERROR_MAP(SERROR_BUS_ERROR_INVALID_SYNDROME, EINVAL),
-        SD_BUS_ERROR_MAP(SERROR_BUS_ERROR_NOT_SUPPORTED, EOPNOTSUPP),
-        SD_BUS_ERROR_MAP(SERROR_BUS_ERROR_ACCESS_DENIED, EACCES),
-        SD_BUS_ERROR_MAP(SERROR_BUS_ERROR_NO_SUCH_VCPU, ENOENT),
-        SD_BUS_ERROR_MAP(SERROR_BUS_ERROR_BUSY, EBUSY),
-        SD_BUS_ERROR_MAP(SERROR_BUS_ERROR_GUARD, EPERM),
-        SD_BUS_ERROR_MAP(SERROR_BUS_ERROR_NO_SUCH_POLICY, ENOENT),
-        SD_BUS_ERROR_MAP(SERROR_BUS_ERROR_INVALID_POLICY, EINVAL),
-        SD_BUS_ERROR_MAP(SERROR_BUS_ERROR_POLICY_EXISTS, EEXIST),
-        SD_BUS_ERROR_MAP_END,
-};
 
 static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
@@ -121,7 +106,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("Counters", "a{st}", property_get_counters, 0, 0),
 
         /* The VM registry (bus-vm.c). */
-        SD_BUS_METHOD_WITH_NAMES("ListVMs", "", , "a(ssuusta{ss}a(uuit))", SD_BUS_PARAM(vms), bus_vm_method_list,
+        SD_BUS_METHOD_WITH_NAMES("ListVMs", "", , "a(" SERROR_BUS_VM_SIGNATURE ")", SD_BUS_PARAM(vms), bus_vm_method_list,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("DetachVM", "s", SD_BUS_PARAM(vm), "", , bus_vm_method_detach,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
@@ -132,13 +117,13 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_NAMES("Inject", "sssstt",
                                  SD_BUS_PARAM(vm) SD_BUS_PARAM(vcpus) SD_BUS_PARAM(syndrome) SD_BUS_PARAM(on_pending)
                                          SD_BUS_PARAM(timeout_usec) SD_BUS_PARAM(flags),
-                                 "ata(" INJECTION_RECORD_SIGNATURE ")", SD_BUS_PARAM(ids) SD_BUS_PARAM(outcomes),
+                                 "ata(" SERROR_BUS_INJECTION_RECORD_SIGNATURE ")", SD_BUS_PARAM(ids) SD_BUS_PARAM(outcomes),
                                  bus_inject_method_inject, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("GetHistory", "s", SD_BUS_PARAM(vm), "a(" INJECTION_RECORD_SIGNATURE ")",
+        SD_BUS_METHOD_WITH_NAMES("GetHistory", "s", SD_BUS_PARAM(vm), "a(" SERROR_BUS_INJECTION_RECORD_SIGNATURE ")",
                                  SD_BUS_PARAM(records), bus_inject_method_get_history, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Subscribe", "", "", bus_inject_method_subscribe, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Unsubscribe", "", "", bus_inject_method_unsubscribe, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_SIGNAL_WITH_NAMES("InjectionDone", "(" INJECTION_RECORD_SIGNATURE ")", SD_BUS_PARAM(record), 0),
+        SD_BUS_SIGNAL_WITH_NAMES("InjectionDone", "(" SERROR_BUS_INJECTION_RECORD_SIGNATURE ")", SD_BUS_PARAM(record), 0),
 
         /* Policies (bus-policy.c). */
         SD_BUS_METHOD_WITH_NAMES("LoadPolicy", "ssb", SD_BUS_PARAM(text) SD_BUS_PARAM(source) SD_BUS_PARAM(start), "st",
@@ -150,9 +135,9 @@ static const sd_bus_vtable manager_vtable[] = {
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("UnloadPolicy", "s", SD_BUS_PARAM(name), "", , bus_policy_method_unload,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("ListPolicies", "", , "a(" POLICY_SUMMARY_SIGNATURE ")", SD_BUS_PARAM(policies),
+        SD_BUS_METHOD_WITH_NAMES("ListPolicies", "", , "a(" SERROR_BUS_POLICY_SUMMARY_SIGNATURE ")", SD_BUS_PARAM(policies),
                                  bus_policy_method_list, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("GetPolicy", "s", SD_BUS_PARAM(name), "(" POLICY_SUMMARY_SIGNATURE ")s",
+        SD_BUS_METHOD_WITH_NAMES("GetPolicy", "s", SD_BUS_PARAM(name), "(" SERROR_BUS_POLICY_SUMMARY_SIGNATURE ")s",
                                  SD_BUS_PARAM(summary) SD_BUS_PARAM(text), bus_policy_method_get,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Reload", "", "", bus_policy_method_reload, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -5,9 +5,8 @@
 #include <string.h>
 
 #include "bus-args.h"
-#include "bus-errors.h"
 #include "bus-manager.h"
-#include "bus-names.h"
+#include "bus-api.h"
 #include "bus-policy.h"
 #include "injection.h"
 #include "log.h"
@@ -149,7 +148,7 @@ static int append_summary(sd_bus_message *reply, RunningPolicy *rp) {
 
         if (running_policy_next_offset(rp, &next) > 0)
                 next += rp->start_realtime_usec;
-        return sd_bus_message_append(reply, "(" POLICY_SUMMARY_SIGNATURE ")", rp->policy->name,
+        return sd_bus_message_append(reply, "(" SERROR_BUS_POLICY_SUMMARY_SIGNATURE ")", rp->policy->name,
                                      run_state_to_string(rp->state), rp->source, (int) rp->seed_generated, rp->seed,
                                      rp->start_realtime_usec, next, rp->n_sent, rp->n_refused, rp->n_landed,
                                      rp->n_failed);
@@ -163,7 +162,7 @@ int bus_policy_method_list(sd_bus_message *message, void *userdata, sd_bus_error
         r = sd_bus_message_new_method_return(message, &reply);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', "(" POLICY_SUMMARY_SIGNATURE ")");
+        r = sd_bus_message_open_container(reply, 'a', "(" SERROR_BUS_POLICY_SUMMARY_SIGNATURE ")");
         if (r < 0)
                 return r;
         for (RunningPolicy *rp = m->policies; rp; rp = rp->next) {

@@ -7,8 +7,6 @@
 typedef struct Manager Manager;
 typedef struct RunningPolicy RunningPolicy;
 
-#define POLICY_SUMMARY_SIGNATURE "sssbttttttt"
-
 int bus_policy_method_load(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int bus_policy_method_start(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int bus_policy_method_stop(sd_bus_message *message, void *userdata, sd_bus_error *error);

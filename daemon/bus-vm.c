@@ -3,9 +3,8 @@
 #include <errno.h>
 
 #include "bus-args.h"
-#include "bus-errors.h"
 #include "bus-manager.h"
-#include "bus-names.h"
+#include "bus-api.h"
 #include "bus-vm.h"
 #include "connection.h"
 #include "log.h"
@@ -46,7 +45,7 @@ static int append_vm(sd_bus_message *reply, const VM *vm) {
         int r;
 
         vm_uuid_string(vm, uuid);
-        r = sd_bus_message_open_container(reply, 'r', "ssuusta{ss}a(uuit)");
+        r = sd_bus_message_open_container(reply, 'r', SERROR_BUS_VM_SIGNATURE);
         if (r < 0)
                 return r;
         r = sd_bus_message_append(reply, "ssuust", vm->name, uuid, (uint32_t) vm->pid, (uint32_t) vm->uid,
@@ -88,7 +87,7 @@ int bus_vm_method_list(sd_bus_message *message, void *userdata, sd_bus_error *er
         r = sd_bus_message_new_method_return(message, &reply);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', "(ssuusta{ss}a(uuit))");
+        r = sd_bus_message_open_container(reply, 'a', "(" SERROR_BUS_VM_SIGNATURE ")");
         if (r < 0)
                 return r;
         for (const VM *vm = m->vms; vm; vm = vm->next) {

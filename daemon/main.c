@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "bus-names.h"
+#include "bus-api.h"
 #include "daemon-config.h"
 #include "log.h"
 #include "manager.h"

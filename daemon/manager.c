@@ -9,7 +9,8 @@
 #include "bus-manager.h"
 #include "bus-policy.h"
 #include "policy-runner.h"
-#include "bus-names.h"
+#include "bus-api.h"
+#include "bus-error-map.h"
 #include "log.h"
 #include "manager.h"
 
@@ -108,6 +109,10 @@ static int manager_connect_bus(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to connect to the system bus: %m");
 
+        /* sd-bus keeps the table for the process; serrorctl registers the same one. */
+        r = sd_bus_error_add_map(serror_bus_error_map);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register serrord's D-Bus errors: %m");
         r = bus_manager_add(m);
         if (r < 0)
                 return r;
