@@ -43,7 +43,7 @@ else
                 -I"$top/include" -I"$top/lib" -o "$work/serror-test-vmm" \
                 "$top/tests/vmm/serror-test-vmm.c" "$top/tests/vmm/vcpu.c" "$top/tests/vmm/util.c" \
                 "$top/tests/vmm/arch-arm64.c" "$top/tests/vmm/guest-arm64.S" \
-                "$top"/lib/agent*.c "$top/lib/attach-proto.c" "$top/lib/syndrome.c" "$top/lib/parse-util.c" ||
+                "$top"/lib/agent*.c "$top/lib/attach-proto.c" "$top/lib/syndrome.c" "$top/lib/mce.c" "$top/lib/parse-util.c" ||
                 hard_error "cross-building the test VMM failed"
 fi
 t_build=$(e2e_elapsed "$t")
