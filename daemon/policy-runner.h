@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Running policies: each a plan (lib/schedule.h) driven by one libev timer, injecting through the agents. */
+/* Running policies: each a plan (policy/schedule.h) driven by one libev timer, injecting through the agents. */
 #pragma once
 
 #include <ev.h>

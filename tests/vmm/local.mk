@@ -19,7 +19,7 @@ endif
 # vcpu threads, and libserror-agent as any VMM would link it.
 tests_vmm_serror_test_vmm_CFLAGS = $(AM_CFLAGS) -pthread
 tests_vmm_serror_test_vmm_LDFLAGS = $(AM_LDFLAGS) -pthread
-tests_vmm_serror_test_vmm_LDADD = lib/libserror-agent.la
+tests_vmm_serror_test_vmm_LDADD = agent/libserror-agent.la
 
 vmm_tests = tests/vmm/vmm-smoke.sh
 

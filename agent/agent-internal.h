@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* libserror-agent's internals: the agent, its vcpus, injection requests and workers, shared by lib/agent-*.c. */
+/* libserror-agent's internals: the agent, its vcpus, injection requests and workers, shared by agent/agent-*.c. */
 #pragma once
 
 #include <pthread.h>

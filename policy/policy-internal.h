@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Internal helpers shared by lib/policy*.c: error lists, JSON paths, text positions, times and durations. */
+/* Internal helpers shared by policy/policy*.c: error lists, JSON paths, text positions, times and durations. */
 #pragma once
 
 #include <stdarg.h>
