@@ -7,7 +7,6 @@
 #include <time.h>
 
 #include "clock-util.h"
-#include "bus-inject.h"
 #include "connection.h"
 #include "injection.h"
 #include "log.h"
@@ -199,7 +198,7 @@ static void record_outcome(Manager *m, const InjectionRecord *r) {
         m->counters[_COUNTER_OUTCOME_FIRST + r->outcome]++;
         history_add(&m->history, r);
         injection_log(r);
-        bus_inject_emit_done(m, r);
+        manager_injection_done(m, r);
 }
 
 static void injection_finish(Injection *i) {

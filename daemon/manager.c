@@ -6,8 +6,10 @@
 #include <time.h>
 
 #include "attach-server.h"
+#include "bus-inject.h"
 #include "bus-manager.h"
 #include "bus-policy.h"
+#include "bus-vm.h"
 #include "policy-runner.h"
 #include "bus-api.h"
 #include "bus-error-map.h"
@@ -176,4 +178,30 @@ int manager_run(Manager *m) {
 
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Shutting down.");
         return m->bus_loop.error;
+}
+
+void manager_vm_attached(Manager *m, const VM *vm) {
+        bus_vm_emit_attached(m, vm);
+}
+
+void manager_vm_detached(Manager *m, const VM *vm, const char *reason) {
+        bus_vm_emit_detached(m, vm, reason);
+        running_policies_targets_changed(m);
+}
+
+void manager_vcpus_changed(Manager *m) {
+        bus_manager_emit_attached_changed(m);
+        running_policies_targets_changed(m);
+}
+
+void manager_injection_done(Manager *m, const InjectionRecord *r) {
+        bus_inject_emit_done(m, r);
+}
+
+void manager_policy_changed(Manager *m, const RunningPolicy *rp) {
+        bus_policy_emit_changed(m, rp);
+}
+
+void manager_policy_removed(Manager *m, const char *name) {
+        bus_policy_emit_removed(m, name);
 }

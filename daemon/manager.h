@@ -66,3 +66,14 @@ int manager_startup(Manager *m);
 int manager_run(Manager *m);
 
 const char *counter_to_string(Counter c);
+
+/* What changed in the core objects (vm.c, injection.c, policy-runner.c),
+ * which know nothing of D-Bus: the Manager tells the bus layer and the
+ * policy runner. */
+void manager_vm_attached(Manager *m, const VM *vm);
+/* vm is already out of the list, its vcpus gone. */
+void manager_vm_detached(Manager *m, const VM *vm, const char *reason);
+void manager_vcpus_changed(Manager *m);
+void manager_injection_done(Manager *m, const InjectionRecord *r);
+void manager_policy_changed(Manager *m, const RunningPolicy *rp);
+void manager_policy_removed(Manager *m, const char *name);

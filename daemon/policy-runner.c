@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "clock-util.h"
-#include "bus-policy.h"
 #include "injection.h"
 #include "log.h"
 #include "manager.h"
@@ -180,7 +179,7 @@ static void schedule_next(RunningPolicy *rp) {
                          " events without a target.",
                          rp->policy->name, rp->n_sent, rp->n_refused, rp->n_no_target);
                 rp->state = RUN_FINISHED;
-                bus_policy_emit_changed(rp->manager, rp);
+                manager_policy_changed(rp->manager, rp);
                 return;
         }
         /* One absolute timer at the next event: an idle policy costs no
@@ -217,7 +216,7 @@ int running_policy_start(RunningPolicy *rp) {
         log_info("Policy %s started with seed %" PRIu64 "%s, %zu target(s).", rp->policy->name, rp->seed,
                  rp->seed_generated ? " (generated)" : "", n);
         schedule_next(rp);
-        bus_policy_emit_changed(rp->manager, rp);
+        manager_policy_changed(rp->manager, rp);
         return 0;
 }
 
@@ -227,7 +226,7 @@ void running_policy_stop(RunningPolicy *rp, RunState state) {
         if (rp->state == RUN_RUNNING) {
                 rp->state = state;
                 log_info("Policy %s stopped after %" PRIu64 " injection(s).", rp->policy->name, rp->n_sent);
-                bus_policy_emit_changed(rp->manager, rp);
+                manager_policy_changed(rp->manager, rp);
         }
 }
 
@@ -422,7 +421,7 @@ int running_policies_load_directory(Manager *m, const char *dir, char **ret_erro
                         }
                 if (!keep) {
                         running_policy_stop(rp, RUN_STOPPED);
-                        bus_policy_emit_removed(m, rp->policy->name);
+                        manager_policy_removed(m, rp->policy->name);
                         running_policy_free(rp);
                 }
         }

@@ -5,9 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "bus-vm.h"
 #include "injection.h"
-#include "policy-runner.h"
 #include "log.h"
 #include "manager.h"
 #include "vm.h"
@@ -50,7 +48,7 @@ int vm_new(Manager *m, Connection *c, const attach_hello *hello, pid_t pid, uid_
                 m->vms->prev = vm;
         m->vms = vm;
         m->n_vms++;
-        bus_vm_emit_attached(m, vm);
+        manager_vm_attached(m, vm);
         *ret = vm;
         return 0;
 }
@@ -77,8 +75,7 @@ VM *vm_free(VM *vm, const char *reason) {
                 vm->next->prev = vm->prev;
         m->n_vms--;
 
-        bus_vm_emit_detached(m, vm, reason);
-        running_policies_targets_changed(m);
+        manager_vm_detached(m, vm, reason);
         free(vm->vcpus);
         free(vm->labels);
         free(vm);
@@ -127,8 +124,7 @@ int vm_add_vcpu(VM *vm, uint32_t index, pid_t tid, int kick_signal, int fd) {
         };
         vm->n_vcpus++;
         vm->manager->n_vcpus++;
-        bus_manager_emit_attached_changed(vm->manager);
-        running_policies_targets_changed(vm->manager);
+        manager_vcpus_changed(vm->manager);
         return 0;
 }
 
@@ -141,8 +137,7 @@ int vm_remove_vcpu(VM *vm, uint32_t index) {
         memmove(vm->vcpus + pos, vm->vcpus + pos + 1, (vm->n_vcpus - pos - 1) * sizeof(Vcpu));
         vm->n_vcpus--;
         vm->manager->n_vcpus--;
-        bus_manager_emit_attached_changed(vm->manager);
-        running_policies_targets_changed(vm->manager);
+        manager_vcpus_changed(vm->manager);
         return 0;
 }
 
