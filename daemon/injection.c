@@ -8,6 +8,7 @@
 
 #include "clock-util.h"
 #include "connection.h"
+#include "history.h"
 #include "injection.h"
 #include "log.h"
 #include "manager.h"
@@ -18,41 +19,6 @@
 
 /* journalctl MESSAGE_ID=... finds every injection outcome. */
 #define SERROR_MESSAGE_ID_OUTCOME "6f1d2c9a4b7e4e0f9d3a5c8b2e1f7a64"
-
-int history_init(History *h, unsigned size) {
-        *h = (History) { .size = size };
-        /* Allocated on first use: an idle daemon does not pay for it. */
-        return 0;
-}
-
-void history_done(History *h) {
-        free(h->records);
-        *h = (History) {};
-}
-
-void history_add(History *h, const InjectionRecord *r) {
-        if (h->size == 0)
-                return;
-        if (!h->records) {
-                h->records = calloc(h->size, sizeof(InjectionRecord));
-                if (!h->records) {
-                        log_oom();
-                        return;
-                }
-        }
-        h->records[h->next] = *r;
-        h->next = (h->next + 1) % h->size;
-        if (h->count < h->size)
-                h->count++;
-}
-
-const InjectionRecord *history_get(const History *h, unsigned i) {
-        unsigned oldest = (h->next + h->size - h->count) % h->size;
-
-        if (i >= h->count)
-                return NULL;
-        return &h->records[(oldest + i) % h->size];
-}
 
 /* The record's KEY=value fields, side by side in one buffer. Written by hand: a dozen
  * snprintf() calls cost more than the rest of an outcome's bookkeeping. */

@@ -92,16 +92,3 @@ unsigned injection_count_for_vcpu(VM *vm, uint32_t vcpu);
 /* serrord is stopping: fail every injection with ESHUTDOWN. */
 void injection_fail_all(Manager *m);
 
-/* The bounded history (ring buffer). */
-typedef struct History {
-        InjectionRecord *records;
-        unsigned size;  /* capacity */
-        unsigned count; /* valid records, at most size */
-        unsigned next;  /* where the next record goes */
-} History;
-
-int history_init(History *h, unsigned size);
-void history_done(History *h);
-void history_add(History *h, const InjectionRecord *r);
-/* i-th oldest record, 0 <= i < count. */
-const InjectionRecord *history_get(const History *h, unsigned i);

@@ -9,6 +9,7 @@
 #include "access.h"
 #include "bus-loop.h"
 #include "daemon-config.h"
+#include "history.h"
 #include "injection.h"
 #include "kvm-host.h"
 #include "serror/syndrome.h"
