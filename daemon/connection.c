@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "list.h"
 #include "attach-server.h"
 #include "connection.h"
 #include "escape.h"
@@ -106,12 +107,7 @@ Connection *connection_free(Connection *c, const char *reason) {
                 free(o);
         }
 
-        if (c->prev)
-                c->prev->next = c->next;
-        else
-                s->connections = c->next;
-        if (c->next)
-                c->next->prev = c->prev;
+        LIST_REMOVE(s->connections, c);
         s->n_connections--;
         free(c);
         return NULL;
@@ -743,10 +739,7 @@ int connection_new(AttachServer *s, int fd, Connection **ret) {
         ev_io_init(&c->io, on_io, fd, EV_READ);
         ev_io_init(&c->pidfd_io, on_peer_exit, -1, EV_READ);
         ev_timer_init(&c->deadline, on_deadline, 0., 0.);
-        c->next = s->connections;
-        if (s->connections)
-                s->connections->prev = c;
-        s->connections = c;
+        LIST_PREPEND(s->connections, c);
         s->n_connections++;
 
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->peer, &len) < 0) {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "list.h"
 #include "clock-util.h"
 #include "connection.h"
 #include "history.h"
@@ -146,13 +147,7 @@ static void injection_unlink(Injection *i) {
 
         if (!vm)
                 return;
-        if (i->prev)
-                i->prev->next = i->next;
-        else
-                vm->injections = i->next;
-        if (i->next)
-                i->next->prev = i->prev;
-        i->next = i->prev = NULL;
+        LIST_REMOVE(vm->injections, i);
         v = vm_find_vcpu(vm, i->record.vcpu);
         if (v && v->n_inflight > 0)
                 v->n_inflight--;
@@ -300,10 +295,7 @@ int injection_start(Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p,
         v->last_injection_usec = now;
         ev_timer_init(&i->deadline, on_deadline, (double) (p->timeout_usec + INJECTION_GRACE_USEC) / 1e6, 0.);
         ev_timer_start(m->loop, &i->deadline);
-        i->next = vm->injections;
-        if (vm->injections)
-                vm->injections->prev = i;
-        vm->injections = i;
+        LIST_PREPEND(vm->injections, i);
         v->n_inflight++;
         log_debug("Injection %" PRIu64 " sent: %s into %s vcpu %" PRIu32 ", %s, timeout %" PRIu64 " us.", i->record.id,
                   i->record.syndrome, vm->name, vcpu, serror_mode_to_string(p->mode), p->timeout_usec);

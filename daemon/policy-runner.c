@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "list.h"
 #include "clock-util.h"
 #include "injection.h"
 #include "log.h"
@@ -290,10 +291,7 @@ int running_policy_load(Manager *m, const char *text, size_t size, const char *s
                 return r;
         }
         ev_io_init(&rp->timer_io, on_timer, rp->timer_fd, EV_READ);
-        rp->next = m->policies;
-        if (m->policies)
-                m->policies->prev = rp;
-        m->policies = rp;
+        LIST_PREPEND(m->policies, rp);
         log_info("Policy %s loaded from %s (seed %" PRIu64 "%s).", p->name, source, rp->seed,
                  rp->seed_generated ? ", generated" : "");
         *ret = rp;
@@ -309,12 +307,9 @@ RunningPolicy *running_policy_free(RunningPolicy *rp) {
         ev_io_stop(m->loop, &rp->timer_io);
         safe_close(rp->timer_fd);
         policy_plan_free(rp->plan);
-        if (rp->prev)
-                rp->prev->next = rp->next;
-        else if (m->policies == rp)
-                m->policies = rp->next;
-        if (rp->next)
-                rp->next->prev = rp->prev;
+        /* One that failed to load never joined the list. */
+        if (rp->prev || m->policies == rp)
+                LIST_REMOVE(m->policies, rp);
         policy_free(rp->policy);
         free(rp->text);
         free(rp->source);

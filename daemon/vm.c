@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "list.h"
 #include "injection.h"
 #include "log.h"
 #include "manager.h"
@@ -43,10 +44,7 @@ int vm_new(Manager *m, Connection *c, const attach_hello *hello, pid_t pid, uid_
         vm->capabilities = hello->capabilities;
         vm->attach_usec = now_realtime_usec();
 
-        vm->next = m->vms;
-        if (m->vms)
-                m->vms->prev = vm;
-        m->vms = vm;
+        LIST_PREPEND(m->vms, vm);
         m->n_vms++;
         manager_vm_attached(m, vm);
         *ret = vm;
@@ -67,12 +65,7 @@ VM *vm_free(VM *vm, const char *reason) {
         m->n_vcpus -= vm->n_vcpus;
         vm->n_vcpus = 0;
 
-        if (vm->prev)
-                vm->prev->next = vm->next;
-        else
-                m->vms = vm->next;
-        if (vm->next)
-                vm->next->prev = vm->prev;
+        LIST_REMOVE(m->vms, vm);
         m->n_vms--;
 
         manager_vm_detached(m, vm, reason);
