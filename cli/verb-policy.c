@@ -16,7 +16,7 @@
 #include "parse-util.h"
 #include "policy.h"
 #include "read-file.h"
-#include "schedule.h"
+#include "plan.h"
 
 /* Offsets up to 2^62 ns, the plan's horizon, fit: "4611686018.427387s". */
 #define OFFSET_WIDTH 18

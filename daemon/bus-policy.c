@@ -14,7 +14,7 @@
 #include "policy-runner.h"
 #include "vm.h"
 
-void bus_policy_emit_changed(Manager *m, const RunningPolicy *rp) {
+void bus_policy_emit_changed(Manager *m, const LoadedPolicy *rp) {
         if (m->bus)
                 (void) sd_bus_emit_signal(m->bus, SERROR_BUS_PATH, SERROR_BUS_MANAGER_INTERFACE, "PolicyChanged", "ss",
                                           rp->policy->name, run_state_to_string(rp->state));
@@ -30,7 +30,7 @@ int manager_reload_policies(Manager *m, char **ret_errors) {
         _cleanup_free_ char *errors = NULL;
         int r;
 
-        r = running_policies_load_directory(m, m->config->policy_dir, &errors);
+        r = loaded_policies_load_directory(m, m->config->policy_dir, &errors);
         if (r < 0) {
                 log_error_errno(r, "Refused to reload %s; the running policies stay as they were:\n%s",
                                 m->config->policy_dir, errors ?: "");
@@ -50,7 +50,7 @@ static int reply_policy_error(sd_bus_error *error, const char *name) {
 int bus_policy_method_load(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         const char *text, *source;
-        RunningPolicy *rp;
+        LoadedPolicy *rp;
         PolicyDiag diag;
         int start, r;
 
@@ -69,7 +69,7 @@ int bus_policy_method_load(sd_bus_message *message, void *userdata, sd_bus_error
         /* Every user may read it back (ListPolicies), and it is logged. */
         char source_safe[ESCAPE_SIZE(BUS_ARG_MAX)];
         escape_text(isempty(source) ? "bus" : source, BUS_ARG_MAX, source_safe, sizeof(source_safe));
-        r = running_policy_load(m, text, strlen(text), source_safe, false, &rp, &diag);
+        r = loaded_policy_load(m, text, strlen(text), source_safe, false, &rp, &diag);
         if (r == -EEXIST)
                 return sd_bus_error_setf(error, SERROR_BUS_ERROR_POLICY_EXISTS,
                                          "A policy with this name is already loaded (stop and unload it first).");
@@ -81,9 +81,9 @@ int bus_policy_method_load(sd_bus_message *message, void *userdata, sd_bus_error
                                          first[0] ? ": " : "", first, diag.n_errors, diag.n_errors == 1 ? "" : "s");
         }
         if (start) {
-                r = running_policy_start(rp);
+                r = loaded_policy_start(rp);
                 if (r < 0) {
-                        running_policy_free(rp);
+                        loaded_policy_free(rp);
                         return r;
                 }
         } else
@@ -91,7 +91,7 @@ int bus_policy_method_load(sd_bus_message *message, void *userdata, sd_bus_error
         return sd_bus_reply_method_return(message, "st", rp->policy->name, rp->seed);
 }
 
-static int with_policy(sd_bus_message *message, Manager *m, sd_bus_error *error, RunningPolicy **ret) {
+static int with_policy(sd_bus_message *message, Manager *m, sd_bus_error *error, LoadedPolicy **ret) {
         const char *name;
         int r;
 
@@ -106,47 +106,47 @@ static int with_policy(sd_bus_message *message, Manager *m, sd_bus_error *error,
 }
 
 int bus_policy_method_start(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        RunningPolicy *rp;
+        LoadedPolicy *rp;
         int r = with_policy(message, userdata, error, &rp);
 
         if (r < 0)
                 return r;
-        r = running_policy_start(rp);
+        r = loaded_policy_start(rp);
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(message, "t", rp->seed);
 }
 
 int bus_policy_method_stop(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        RunningPolicy *rp;
+        LoadedPolicy *rp;
         int r = with_policy(message, userdata, error, &rp);
 
         if (r < 0)
                 return r;
-        running_policy_stop(rp, RUN_STOPPED);
+        loaded_policy_stop(rp, RUN_STOPPED);
         return sd_bus_reply_method_return(message, NULL);
 }
 
 int bus_policy_method_unload(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_free_ char *name = NULL;
-        RunningPolicy *rp;
+        LoadedPolicy *rp;
         int r = with_policy(message, m, error, &rp);
 
         if (r < 0)
                 return r;
         name = strdup(rp->policy->name);
-        running_policy_stop(rp, RUN_STOPPED);
-        running_policy_free(rp);
+        loaded_policy_stop(rp, RUN_STOPPED);
+        loaded_policy_free(rp);
         if (name)
                 bus_policy_emit_removed(m, name);
         return sd_bus_reply_method_return(message, NULL);
 }
 
-static int append_summary(sd_bus_message *reply, RunningPolicy *rp) {
+static int append_summary(sd_bus_message *reply, LoadedPolicy *rp) {
         uint64_t next = 0;
 
-        if (running_policy_next_offset(rp, &next) > 0)
+        if (loaded_policy_next_offset(rp, &next) > 0)
                 next += rp->start_realtime_usec;
         return sd_bus_message_append(reply, "(" SERROR_BUS_POLICY_SUMMARY_SIGNATURE ")", rp->policy->name,
                                      run_state_to_string(rp->state), rp->source, (int) rp->seed_generated, rp->seed,
@@ -165,7 +165,7 @@ int bus_policy_method_list(sd_bus_message *message, void *userdata, sd_bus_error
         r = sd_bus_message_open_container(reply, 'a', "(" SERROR_BUS_POLICY_SUMMARY_SIGNATURE ")");
         if (r < 0)
                 return r;
-        for (RunningPolicy *rp = m->policies; rp; rp = rp->next) {
+        for (LoadedPolicy *rp = m->policies; rp; rp = rp->next) {
                 r = append_summary(reply, rp);
                 if (r < 0)
                         return r;
@@ -180,7 +180,7 @@ int bus_policy_method_get(sd_bus_message *message, void *userdata, sd_bus_error 
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Manager *m = userdata;
         const char *name;
-        RunningPolicy *rp;
+        LoadedPolicy *rp;
         int r;
 
         r = sd_bus_message_read(message, "s", &name);
@@ -226,9 +226,9 @@ int bus_policy_method_stop_all(sd_bus_message *message, void *userdata, sd_bus_e
         r = bus_check_control_access(m, message, error);
         if (r < 0)
                 return r;
-        for (RunningPolicy *rp = m->policies; rp; rp = rp->next)
+        for (LoadedPolicy *rp = m->policies; rp; rp = rp->next)
                 if (rp->state == RUN_RUNNING) {
-                        running_policy_stop(rp, RUN_STOPPED);
+                        loaded_policy_stop(rp, RUN_STOPPED);
                         stopped++;
                 }
         log_notice("stop-all: %u running polic%s stopped.", stopped, stopped == 1 ? "y" : "ies");

@@ -5,7 +5,7 @@
 #include <systemd/sd-bus.h>
 
 typedef struct Manager Manager;
-typedef struct RunningPolicy RunningPolicy;
+typedef struct LoadedPolicy LoadedPolicy;
 
 int bus_policy_method_load(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int bus_policy_method_start(sd_bus_message *message, void *userdata, sd_bus_error *error);
@@ -16,7 +16,7 @@ int bus_policy_method_get(sd_bus_message *message, void *userdata, sd_bus_error 
 int bus_policy_method_reload(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int bus_policy_method_stop_all(sd_bus_message *message, void *userdata, sd_bus_error *error);
 
-void bus_policy_emit_changed(Manager *m, const RunningPolicy *rp);
+void bus_policy_emit_changed(Manager *m, const LoadedPolicy *rp);
 void bus_policy_emit_removed(Manager *m, const char *name);
 /* SIGHUP and Reload(): reload the policy directory, logging what was refused. */
 int manager_reload_policies(Manager *m, char **ret_errors);

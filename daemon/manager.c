@@ -85,7 +85,7 @@ Manager *manager_free(Manager *m) {
         }
         /* Agents first: their VMs' detach signals and last outcomes still reach the bus. */
         while (m->policies)
-                running_policy_free(m->policies);
+                loaded_policy_free(m->policies);
         injection_fail_all(m);
         m->attach = attach_server_free(m->attach);
         bus_loop_detach(&m->bus_loop);
@@ -186,19 +186,19 @@ void manager_vm_attached(Manager *m, const VM *vm) {
 
 void manager_vm_detached(Manager *m, const VM *vm, const char *reason) {
         bus_vm_emit_detached(m, vm, reason);
-        running_policies_targets_changed(m);
+        loaded_policies_targets_changed(m);
 }
 
 void manager_vcpus_changed(Manager *m) {
         bus_manager_emit_attached_changed(m);
-        running_policies_targets_changed(m);
+        loaded_policies_targets_changed(m);
 }
 
 void manager_injection_done(Manager *m, const InjectionRecord *r) {
         bus_inject_emit_done(m, r);
 }
 
-void manager_policy_changed(Manager *m, const RunningPolicy *rp) {
+void manager_policy_changed(Manager *m, const LoadedPolicy *rp) {
         bus_policy_emit_changed(m, rp);
 }
 

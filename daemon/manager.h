@@ -25,7 +25,7 @@ typedef enum Counter {
 
 typedef struct AttachServer AttachServer;
 typedef struct VM VM;
-typedef struct RunningPolicy RunningPolicy;
+typedef struct LoadedPolicy LoadedPolicy;
 
 typedef struct Manager {
         struct ev_loop *loop;
@@ -45,7 +45,7 @@ typedef struct Manager {
         uint64_t next_injection_id;
         History history;
         Guards guards;
-        RunningPolicy *policies;
+        LoadedPolicy *policies;
         uint64_t next_policy_id;
         ev_signal sighup;
 
@@ -76,5 +76,5 @@ void manager_vm_attached(Manager *m, const VM *vm);
 void manager_vm_detached(Manager *m, const VM *vm, const char *reason);
 void manager_vcpus_changed(Manager *m);
 void manager_injection_done(Manager *m, const InjectionRecord *r);
-void manager_policy_changed(Manager *m, const RunningPolicy *rp);
+void manager_policy_changed(Manager *m, const LoadedPolicy *rp);
 void manager_policy_removed(Manager *m, const char *name);

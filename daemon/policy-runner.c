@@ -38,22 +38,22 @@ const char *run_state_to_string(RunState s) {
         return s < _RUN_STATE_MAX ? run_state_names[s] : NULL;
 }
 
-RunningPolicy *manager_find_policy(Manager *m, const char *name) {
-        for (RunningPolicy *rp = m->policies; rp; rp = rp->next)
+LoadedPolicy *manager_find_policy(Manager *m, const char *name) {
+        for (LoadedPolicy *rp = m->policies; rp; rp = rp->next)
                 if (streq(rp->policy->name, name))
                         return rp;
         return NULL;
 }
 
-static RunningPolicy *manager_find_policy_by_id(Manager *m, uint64_t id) {
-        for (RunningPolicy *rp = m->policies; rp; rp = rp->next)
+static LoadedPolicy *manager_find_policy_by_id(Manager *m, uint64_t id) {
+        for (LoadedPolicy *rp = m->policies; rp; rp = rp->next)
                 if (rp->id == id)
                         return rp;
         return NULL;
 }
 
 static void on_outcome(Injection *i, const InjectionRecord *r, void *userdata) {
-        RunningPolicy *rp = manager_find_policy_by_id(i->manager, (uint64_t) (uintptr_t) userdata);
+        LoadedPolicy *rp = manager_find_policy_by_id(i->manager, (uint64_t) (uintptr_t) userdata);
 
         if (!rp)
                 return;
@@ -97,9 +97,9 @@ static int build_targets(Manager *m, const Policy *p, PolicyTarget **ret, size_t
         return policy_targets_build(p, vms, n_vms, ret, ret_n);
 }
 
-static void schedule_next(RunningPolicy *rp);
+static void schedule_next(LoadedPolicy *rp);
 
-static void fire(RunningPolicy *rp, const PlannedEvent *ev) {
+static void fire(LoadedPolicy *rp, const PlannedEvent *ev) {
         Manager *m = rp->manager;
         GuardVerdict guard = GUARD_PASS;
         InjectionParams params = {
@@ -142,7 +142,7 @@ static void fire(RunningPolicy *rp, const PlannedEvent *ev) {
 }
 
 static void on_timer(struct ev_loop *loop, ev_io *w, int revents) {
-        RunningPolicy *rp = container_of(w, RunningPolicy, timer_io);
+        LoadedPolicy *rp = container_of(w, LoadedPolicy, timer_io);
         uint64_t now_offset = now_usec(CLOCK_MONOTONIC) - rp->start_monotonic_usec, offset, expirations;
         PlannedEvent ev;
 
@@ -161,7 +161,7 @@ static void on_timer(struct ev_loop *loop, ev_io *w, int revents) {
         schedule_next(rp);
 }
 
-static void timer_disarm(RunningPolicy *rp) {
+static void timer_disarm(LoadedPolicy *rp) {
         struct itimerspec off = {};
 
         ev_io_stop(rp->manager->loop, &rp->timer_io);
@@ -169,7 +169,7 @@ static void timer_disarm(RunningPolicy *rp) {
                 (void) timerfd_settime(rp->timer_fd, 0, &off, NULL);
 }
 
-static void schedule_next(RunningPolicy *rp) {
+static void schedule_next(LoadedPolicy *rp) {
         struct ev_loop *loop = rp->manager->loop;
         struct itimerspec when = {};
         uint64_t offset, due;
@@ -198,12 +198,12 @@ static void schedule_next(RunningPolicy *rp) {
                 ev_io_start(loop, &rp->timer_io);
 }
 
-int running_policy_start(RunningPolicy *rp) {
+int loaded_policy_start(LoadedPolicy *rp) {
         _cleanup_free_ PolicyTarget *targets = NULL;
         size_t n = 0;
         int r;
 
-        running_policy_stop(rp, RUN_STOPPED);
+        loaded_policy_stop(rp, RUN_STOPPED);
         r = build_targets(rp->manager, rp->policy, &targets, &n);
         if (r < 0)
                 return log_error_errno(r, "Policy %s: failed to match targets: %m", rp->policy->name);
@@ -221,7 +221,7 @@ int running_policy_start(RunningPolicy *rp) {
         return 0;
 }
 
-void running_policy_stop(RunningPolicy *rp, RunState state) {
+void loaded_policy_stop(LoadedPolicy *rp, RunState state) {
         timer_disarm(rp);
         rp->plan = policy_plan_free(rp->plan);
         if (rp->state == RUN_RUNNING) {
@@ -231,8 +231,8 @@ void running_policy_stop(RunningPolicy *rp, RunState state) {
         }
 }
 
-void running_policies_targets_changed(Manager *m) {
-        for (RunningPolicy *rp = m->policies; rp; rp = rp->next) {
+void loaded_policies_targets_changed(Manager *m) {
+        for (LoadedPolicy *rp = m->policies; rp; rp = rp->next) {
                 _cleanup_free_ PolicyTarget *targets = NULL;
                 size_t n = 0;
                 int r;
@@ -247,9 +247,9 @@ void running_policies_targets_changed(Manager *m) {
         }
 }
 
-int running_policy_load(Manager *m, const char *text, size_t size, const char *source, bool from_directory,
-                        RunningPolicy **ret, PolicyDiag *diag) {
-        RunningPolicy *rp;
+int loaded_policy_load(Manager *m, const char *text, size_t size, const char *source, bool from_directory,
+                        LoadedPolicy **ret, PolicyDiag *diag) {
+        LoadedPolicy *rp;
         Policy *p = NULL;
         int r;
 
@@ -273,7 +273,7 @@ int running_policy_load(Manager *m, const char *text, size_t size, const char *s
         rp->source = strdup(source);
         rp->from_directory = from_directory;
         if (!rp->text || !rp->source) {
-                running_policy_free(rp);
+                loaded_policy_free(rp);
                 return -ENOMEM;
         }
         if (p->has_seed)
@@ -287,7 +287,7 @@ int running_policy_load(Manager *m, const char *text, size_t size, const char *s
         rp->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
         if (rp->timer_fd < 0) {
                 r = negative_errno();
-                running_policy_free(rp);
+                loaded_policy_free(rp);
                 return r;
         }
         ev_io_init(&rp->timer_io, on_timer, rp->timer_fd, EV_READ);
@@ -298,7 +298,7 @@ int running_policy_load(Manager *m, const char *text, size_t size, const char *s
         return 0;
 }
 
-RunningPolicy *running_policy_free(RunningPolicy *rp) {
+LoadedPolicy *loaded_policy_free(LoadedPolicy *rp) {
         Manager *m;
 
         if (!rp)
@@ -317,7 +317,7 @@ RunningPolicy *running_policy_free(RunningPolicy *rp) {
         return NULL;
 }
 
-int running_policy_next_offset(RunningPolicy *rp, uint64_t *ret) {
+int loaded_policy_next_offset(LoadedPolicy *rp, uint64_t *ret) {
         if (rp->state != RUN_RUNNING || !rp->plan)
                 return 0;
         return policy_plan_peek(rp->plan, ret);
@@ -336,7 +336,7 @@ static int json_suffix(const struct dirent *d) {
         return d->d_name[0] != '.' && n > 5 && streq(d->d_name + n - 5, ".json");
 }
 
-int running_policies_load_directory(Manager *m, const char *dir, char **ret_errors) {
+int loaded_policies_load_directory(Manager *m, const char *dir, char **ret_errors) {
         struct dirent **entries = NULL;
         PolicyFile *files = NULL;
         char *errors = NULL;
@@ -389,7 +389,7 @@ int running_policies_load_directory(Manager *m, const char *dir, char **ret_erro
                         if (files[k].policy && streq(files[k].policy->name, f->policy->name))
                                 fprintf(err, "%s: policy name \"%s\" is also used by %s\n", f->path, f->policy->name,
                                         files[k].path);
-                for (RunningPolicy *rp = m->policies; rp; rp = rp->next)
+                for (LoadedPolicy *rp = m->policies; rp; rp = rp->next)
                         if (!rp->from_directory && streq(rp->policy->name, f->policy->name))
                                 fprintf(err, "%s: policy name \"%s\" is already loaded from %s\n", f->path,
                                         f->policy->name, rp->source);
@@ -401,7 +401,7 @@ int running_policies_load_directory(Manager *m, const char *dir, char **ret_erro
         }
 
         /* The swap. Unchanged policies keep running; the rest is replaced. */
-        for (RunningPolicy *rp = m->policies, *next; rp; rp = next) {
+        for (LoadedPolicy *rp = m->policies, *next; rp; rp = next) {
                 bool keep = false;
                 next = rp->next;
                 if (!rp->from_directory)
@@ -415,23 +415,23 @@ int running_policies_load_directory(Manager *m, const char *dir, char **ret_erro
                                 keep = true;
                         }
                 if (!keep) {
-                        running_policy_stop(rp, RUN_STOPPED);
+                        loaded_policy_stop(rp, RUN_STOPPED);
                         manager_policy_removed(m, rp->policy->name);
-                        running_policy_free(rp);
+                        loaded_policy_free(rp);
                 }
         }
         for (size_t k = 0; k < n_files; k++) {
-                RunningPolicy *rp;
+                LoadedPolicy *rp;
                 if (!files[k].policy)
                         continue;
                 policy_free(files[k].policy);
                 files[k].policy = NULL;
-                r = running_policy_load(m, files[k].text, files[k].size, files[k].path, true, &rp, NULL);
+                r = loaded_policy_load(m, files[k].text, files[k].size, files[k].path, true, &rp, NULL);
                 if (r < 0) {
                         fprintf(err, "%s: %s\n", files[k].path, strerror(-r));
                         continue;
                 }
-                (void) running_policy_start(rp);
+                (void) loaded_policy_start(rp);
         }
         r = 0;
 out:

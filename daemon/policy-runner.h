@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Running policies: each a plan (policy/schedule.h) driven by one libev timer, injecting through the agents. */
+/* Running policies: each a plan (policy/plan.h) driven by one libev timer, injecting through the agents. */
 #pragma once
 
 #include <ev.h>
@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "policy.h"
-#include "schedule.h"
+#include "plan.h"
 
 typedef struct Manager Manager;
 
@@ -19,7 +19,7 @@ typedef enum RunState {
         _RUN_STATE_MAX,
 } RunState;
 
-typedef struct RunningPolicy {
+typedef struct LoadedPolicy {
         Manager *manager;
         uint64_t id; /* outcomes find their policy by id: it may be gone by then */
         Policy *policy;
@@ -44,28 +44,28 @@ typedef struct RunningPolicy {
         uint64_t n_landed;
         uint64_t n_failed;
 
-        struct RunningPolicy *next, *prev;
-} RunningPolicy;
+        struct LoadedPolicy *next, *prev;
+} LoadedPolicy;
 
 /* Parse text and add it (not started). -EINVAL with diag; -EEXIST when a
  * policy of that name is loaded. */
-int running_policy_load(Manager *m, const char *text, size_t size, const char *source, bool from_directory,
-                        RunningPolicy **ret, PolicyDiag *diag);
-RunningPolicy *running_policy_free(RunningPolicy *rp);
-RunningPolicy *manager_find_policy(Manager *m, const char *name);
+int loaded_policy_load(Manager *m, const char *text, size_t size, const char *source, bool from_directory,
+                        LoadedPolicy **ret, PolicyDiag *diag);
+LoadedPolicy *loaded_policy_free(LoadedPolicy *rp);
+LoadedPolicy *manager_find_policy(Manager *m, const char *name);
 
 /* Start (or restart from the beginning with the same seed). */
-int running_policy_start(RunningPolicy *rp);
-void running_policy_stop(RunningPolicy *rp, RunState state);
+int loaded_policy_start(LoadedPolicy *rp);
+void loaded_policy_stop(LoadedPolicy *rp, RunState state);
 
 /* A VM or vcpu came or went: every running plan gets the new target list. */
-void running_policies_targets_changed(Manager *m);
+void loaded_policies_targets_changed(Manager *m);
 
 /* (Re)load every *.json of dir at once: if one file is invalid, nothing
  * changes and the errors are returned in errors (a malloc'd text). Policies
  * whose text did not change keep running; new ones start; removed ones stop. */
-int running_policies_load_directory(Manager *m, const char *dir, char **ret_errors);
+int loaded_policies_load_directory(Manager *m, const char *dir, char **ret_errors);
 
 const char *run_state_to_string(RunState s);
 /* When the next injection is due, as an offset from the start; 0 if none. */
-int running_policy_next_offset(RunningPolicy *rp, uint64_t *ret);
+int loaded_policy_next_offset(LoadedPolicy *rp, uint64_t *ret);

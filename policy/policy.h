@@ -14,7 +14,7 @@
  * does no I/O: the caller reads the file and hands over its bytes; every
  * problem comes back as a list of errors that each name a JSON path (and a
  * line and column when the text can tell). Running the policy is the job of
- * schedule.h (the event sequence) and of serrord (timers, injections).
+ * plan.h (the event sequence) and of serrord (timers, injections).
  *
  * Limits (serror-policy(5), LIMITS): each is checked and reported by path.
  */

@@ -10,7 +10,7 @@
 
 #include "macro.h"
 #include "policy.h"
-#include "schedule.h"
+#include "plan.h"
 
 /* Longer inputs only repeat what short ones already reach. */
 #define INPUT_MAX 65536

@@ -509,7 +509,7 @@ static void test_error(void) {
         policy_free(p);
 }
 
-static void test_schedule(void) {
+static void test_plan(void) {
         Policy *p;
 
         expect(make(TARGETS, ERROR, "\"1s\"", NULL), ".schedule",
@@ -891,7 +891,7 @@ int main(void) {
         test_top();
         test_targets();
         test_error();
-        test_schedule();
+        test_plan();
         test_limits_and_seed();
         test_many_errors();
         test_format();

@@ -9,7 +9,7 @@
 
 #include "macro.h"
 #include "rng.h"
-#include "schedule.h"
+#include "plan.h"
 
 #define NSEC_PER_USEC UINT64_C(1000)
 /* Beyond this a plan ends: far past any duration, and far from overflow. */

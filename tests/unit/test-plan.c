@@ -11,7 +11,7 @@
 #include "macro.h"
 #include "policy.h"
 #include "rng.h"
-#include "schedule.h"
+#include "plan.h"
 #include "tap.h"
 
 #define USEC_PER_SEC UINT64_C(1000000)
