@@ -227,19 +227,99 @@ static int check_error_kind(VM *vm, bool is_mce, sd_bus_error *error) {
                                  "capability); update the VMM's libserror-agent.", vm->name);
 }
 
+/* What an Inject call asks for: an SError syndrome, KVM's choice, or an x86 machine check. */
+typedef struct InjectError {
+        bool kvm_chosen;
+        bool is_mce;
+        serror_syndrome syndrome;
+        serror_mce mce;
+        int severity; /* for the guards */
+} InjectError;
+
+static int parse_inject_error(const char *text, uint64_t flags, InjectError *ret, sd_bus_error *error) {
+        serror_diag diag = {};
+
+        *ret = (InjectError) { .kvm_chosen = streq(text, "kvm"), .severity = SERROR_SEVERITY_UC };
+        if (ret->kvm_chosen)
+                return 0;
+        if (serror_mce_text_is_mce(text)) {
+                ret->is_mce = true;
+                if (flags & SERROR_INJECT_ALLOW_IDS)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "The allow-IDS flag is for SError syndromes, not machine checks.");
+                if (serror_mce_parse(text, &ret->mce, &diag) < 0)
+                        return sd_bus_error_setf(error, SERROR_BUS_ERROR_INVALID_SYNDROME,
+                                                 "Invalid machine check '%s': %s", bus_echo(text), diag.message);
+                ret->severity = serror_mce_severity(&ret->mce);
+                return 0;
+        }
+        if (serror_syndrome_parse(text, flags & SERROR_INJECT_ALLOW_IDS ? SERROR_ALLOW_IDS : 0, &ret->syndrome, &diag) < 0)
+                return sd_bus_error_setf(error, SERROR_BUS_ERROR_INVALID_SYNDROME, "Invalid syndrome '%s': %s",
+                                         bus_echo(text), diag.message);
+        ret->severity = serror_syndrome_severity(&ret->syndrome);
+        return 0;
+}
+
+/* Send one injection per vcpu, answering the call now (without WAIT) or once
+ * every outcome is in. */
+static int inject_batch_start(Manager *m, VM *vm, const uint32_t *vcpus, unsigned n_vcpus,
+                              const InjectionParams *p, sd_bus_message *message, uint64_t flags,
+                              sd_bus_error *error) {
+        unsigned started = 0;
+        InjectBatch *b;
+        int r = 0;
+
+        b = calloc(1, sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        b->ids = calloc(n_vcpus, sizeof(uint64_t));
+        b->records = calloc(n_vcpus, sizeof(InjectionRecord));
+        if (!b->ids || !b->records) {
+                inject_batch_free(b);
+                return -ENOMEM;
+        }
+        b->n = n_vcpus;
+        if (flags & SERROR_INJECT_WAIT)
+                b->call = sd_bus_message_ref(message);
+
+        for (unsigned k = 0; k < n_vcpus; k++) {
+                GuardVerdict guard = GUARD_PASS;
+                Injection *i;
+
+                r = injection_start(m, vm, vcpus[k], p, on_injection_done, b, &i, &guard);
+                if (r < 0)
+                        break;
+                b->ids[k] = i->record.id;
+                started++;
+        }
+        if (started == 0) {
+                inject_batch_free(b);
+                /* Named after the errno: the generic Failed maps to EACCES in sd-bus, which a
+                 * client would read as "permission denied". */
+                return sd_bus_error_set_errnof(error, r, "Failed to send the request to %s: %m", vm->name);
+        }
+        /* Every vcpu of the call shares one connection: once a send failed (the agent
+         * stopped reading and its queue is full, or it is gone) the rest would fail the
+         * same way. What went out cannot be taken back, so each vcpu left gets a failed
+         * outcome of its own rather than silently missing from the answer. */
+        for (unsigned k = started; k < n_vcpus; k++) {
+                injection_record_unsent(m, vm, vcpus[k], p, r, &b->records[k]);
+                b->ids[k] = b->records[k].id;
+                b->n_done++;
+        }
+        if (!(flags & SERROR_INJECT_WAIT))
+                return inject_batch_reply(b, message, false);
+        return 1;
+}
+
 int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         const char *target, *vcpu_spec, *syndrome_text, *mode_text;
         uint64_t timeout_usec, flags;
         _cleanup_free_ uint32_t *vcpus = NULL;
-        serror_syndrome syndrome;
-        serror_mce mce;
-        serror_diag diag = {};
+        InjectError what;
         serror_mode mode;
-        InjectBatch *b;
-        unsigned n_vcpus = 0, started = 0;
-        bool kvm_chosen, is_mce;
-        int severity;
+        unsigned n_vcpus = 0;
         VM *vm;
         int r;
 
@@ -265,30 +345,14 @@ int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_err
         if (timeout_usec < INJECT_TIMEOUT_MIN_USEC || timeout_usec > INJECT_TIMEOUT_MAX_USEC)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                          "Invalid timeout %" PRIu64 " us: expected 1 ms to 1 h.", timeout_usec);
-        kvm_chosen = streq(syndrome_text, "kvm");
-        is_mce = !kvm_chosen && serror_mce_text_is_mce(syndrome_text);
-        if (is_mce) {
-                if (flags & SERROR_INJECT_ALLOW_IDS)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "The allow-IDS flag is for SError syndromes, not machine checks.");
-                if (serror_mce_parse(syndrome_text, &mce, &diag) < 0)
-                        return sd_bus_error_setf(error, SERROR_BUS_ERROR_INVALID_SYNDROME,
-                                                 "Invalid machine check '%s': %s", bus_echo(syndrome_text), diag.message);
-                severity = serror_mce_severity(&mce);
-        } else if (kvm_chosen)
-                severity = SERROR_SEVERITY_UC;
-        else {
-                if (serror_syndrome_parse(syndrome_text, flags & SERROR_INJECT_ALLOW_IDS ? SERROR_ALLOW_IDS : 0, &syndrome,
-                                          &diag) < 0)
-                        return sd_bus_error_setf(error, SERROR_BUS_ERROR_INVALID_SYNDROME, "Invalid syndrome '%s': %s",
-                                                 bus_echo(syndrome_text), diag.message);
-                severity = serror_syndrome_severity(&syndrome);
-        }
+        r = parse_inject_error(syndrome_text, flags, &what, error);
+        if (r < 0)
+                return r;
         vm = manager_find_vm(m, target);
         if (!vm)
                 return sd_bus_error_setf(error, SERROR_BUS_ERROR_NO_SUCH_VM, "No VM named or with UUID '%s' is attached.",
                                          bus_echo(target));
-        r = check_error_kind(vm, is_mce, error);
+        r = check_error_kind(vm, what.is_mce, error);
         if (r < 0)
                 return r;
         r = parse_vcpus(vm, vcpu_spec, &vcpus, &n_vcpus, error);
@@ -302,26 +366,13 @@ int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_err
                                                  vcpus[k], vm->name, INJECTION_PER_VCPU_MAX);
         /* The guards judge the call as a whole: every vcpu gets its injection,
          * or the call is refused with the reason and none is sent. */
-        r = check_guards(m, vm, severity, vcpus, n_vcpus, error);
+        r = check_guards(m, vm, what.severity, vcpus, n_vcpus, error);
         if (r < 0)
                 return r;
 
-        b = calloc(1, sizeof(*b));
-        if (!b)
-                return -ENOMEM;
-        b->ids = calloc(n_vcpus, sizeof(uint64_t));
-        b->records = calloc(n_vcpus, sizeof(InjectionRecord));
-        if (!b->ids || !b->records) {
-                inject_batch_free(b);
-                return -ENOMEM;
-        }
-        b->n = n_vcpus;
-        if (flags & SERROR_INJECT_WAIT)
-                b->call = sd_bus_message_ref(message);
-
         InjectionParams p = {
-                .syndrome = kvm_chosen || is_mce ? NULL : &syndrome,
-                .mce = is_mce ? &mce : NULL,
+                .syndrome = what.kvm_chosen || what.is_mce ? NULL : &what.syndrome,
+                .mce = what.is_mce ? &what.mce : NULL,
                 .allow_ids = flags & SERROR_INJECT_ALLOW_IDS,
                 .mode = mode,
                 .timeout_usec = timeout_usec,
@@ -329,34 +380,7 @@ int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_err
                 .origin = "serrorctl",
                 .guards_passed = true,
         };
-        for (unsigned k = 0; k < n_vcpus; k++) {
-                GuardVerdict guard = GUARD_PASS;
-                Injection *i;
-
-                r = injection_start(m, vm, vcpus[k], &p, on_injection_done, b, &i, &guard);
-                if (r < 0)
-                        break;
-                b->ids[k] = i->record.id;
-                started++;
-        }
-        if (started == 0) {
-                inject_batch_free(b);
-                /* Named after the errno: the generic Failed maps to EACCES in sd-bus, which a
-                 * client would read as "permission denied". */
-                return sd_bus_error_set_errnof(error, r, "Failed to send the request to %s: %m", vm->name);
-        }
-        /* Every vcpu of the call shares one connection: once a send failed (the agent
-         * stopped reading and its queue is full, or it is gone) the rest would fail the
-         * same way. What went out cannot be taken back, so each vcpu left gets a failed
-         * outcome of its own rather than silently missing from the answer. */
-        for (unsigned k = started; k < n_vcpus; k++) {
-                injection_record_unsent(m, vm, vcpus[k], &p, r, &b->records[k]);
-                b->ids[k] = b->records[k].id;
-                b->n_done++;
-        }
-        if (!(flags & SERROR_INJECT_WAIT))
-                return inject_batch_reply(b, message, false);
-        return 1;
+        return inject_batch_start(m, vm, vcpus, n_vcpus, &p, message, flags, error);
 }
 
 int bus_inject_method_get_history(sd_bus_message *message, void *userdata, sd_bus_error *error) {
