@@ -37,7 +37,7 @@
 
 static void connection_update_io(Connection *c) {
         struct ev_loop *loop = c->server->manager->loop;
-        int events = EV_READ | (c->out_head ? EV_WRITE : 0);
+        int events = EV_READ | (attach_sendq_is_empty(&c->out) ? 0 : EV_WRITE);
 
         if (c->close_after_flush)
                 events &= ~EV_READ;
@@ -52,33 +52,6 @@ static void connection_update_io(Connection *c) {
 /* Closing an AF_UNIX SEQPACKET socket with unread records makes the peer's
  * next recv() fail with ECONNRESET before it can read our last notice; read
  * and drop what is waiting (and every fd it carries) first. */
-static void connection_drain(Connection *c) {
-        for (unsigned i = 0; i < CONNECTION_OUT_MAX; i++) {
-                union {
-                        struct cmsghdr align;
-                        uint8_t space[CMSG_SPACE(sizeof(int) * 8)];
-                } control;
-                uint8_t byte;
-                struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-                struct msghdr mh = {
-                        .msg_iov = &iov,
-                        .msg_iovlen = 1,
-                        .msg_control = &control,
-                        .msg_controllen = sizeof(control),
-                };
-
-                if (recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
-                        return;
-                for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-                        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-                                for (size_t k = 0; k < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
-                                        int fd;
-                                        memcpy(&fd, CMSG_DATA(cm) + k * sizeof(int), sizeof(int));
-                                        safe_close(fd);
-                                }
-        }
-}
-
 Connection *connection_free(Connection *c, const char *reason) {
         AttachServer *s;
         struct ev_loop *loop;
@@ -98,14 +71,11 @@ Connection *connection_free(Connection *c, const char *reason) {
         ev_io_stop(loop, &c->io);
         ev_io_stop(loop, &c->pidfd_io);
         ev_timer_stop(loop, &c->deadline);
-        connection_drain(c);
+        /* No fd in flight may stay open with the socket. */
+        attach_socket_drain(c->fd, CONNECTION_OUT_MAX);
         c->fd = safe_close(c->fd);
         c->pidfd = safe_close(c->pidfd);
-        while (c->out_head) {
-                OutMessage *o = c->out_head;
-                c->out_head = o->next;
-                free(o);
-        }
+        attach_sendq_clear(&c->out);
 
         LIST_REMOVE(s->connections, c);
         s->n_connections--;
@@ -115,21 +85,10 @@ Connection *connection_free(Connection *c, const char *reason) {
 
 /* Flush what the socket takes now. 0, or a negative errno when the peer is gone. */
 static int connection_flush(Connection *c) {
-        while (c->out_head) {
-                OutMessage *o = c->out_head;
-                ssize_t n = send(c->fd, o->data, o->size, MSG_DONTWAIT | MSG_NOSIGNAL);
+        int r = attach_sendq_flush(&c->out, c->fd);
 
-                if (n < 0) {
-                        if (errno == EAGAIN || errno == EINTR)
-                                break;
-                        return negative_errno();
-                }
-                c->out_head = o->next;
-                if (!c->out_head)
-                        c->out_tail = NULL;
-                c->n_out--;
-                free(o);
-        }
+        if (r < 0 && r != -EAGAIN)
+                return r;
         connection_update_io(c);
         return 0;
 }
@@ -137,7 +96,6 @@ static int connection_flush(Connection *c) {
 int connection_send(Connection *c, const attach_msg *m) {
         uint8_t buf[ATTACH_MSG_SIZE_MAX];
         serror_diag diag = {};
-        OutMessage *o;
         size_t size;
         int r;
 
@@ -145,20 +103,9 @@ int connection_send(Connection *c, const attach_msg *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to encode %s for pid %d: %s", attach_msg_type_to_string(m->type),
                                        (int) c->peer.pid, diag.message);
-        if (c->n_out >= CONNECTION_OUT_MAX)
-                return -ENOBUFS;
-        o = malloc(sizeof(*o) + size);
-        if (!o)
-                return -ENOMEM;
-        o->next = NULL;
-        o->size = size;
-        memcpy(o->data, buf, size);
-        if (c->out_tail)
-                c->out_tail->next = o;
-        else
-                c->out_head = o;
-        c->out_tail = o;
-        c->n_out++;
+        r = attach_sendq_push(&c->out, buf, size);
+        if (r < 0)
+                return r;
         return connection_flush(c) < 0 ? -ECONNRESET : 0;
 }
 
@@ -213,7 +160,7 @@ void connection_close_with_notice(Connection *c, int error, const char *message)
         struct ev_loop *loop = c->server->manager->loop;
 
         (void) connection_send_notice(c, error, message);
-        if (!c->out_head) {
+        if (attach_sendq_is_empty(&c->out)) {
                 connection_free(c, message);
                 return;
         }
@@ -539,64 +486,18 @@ static void close_fds(int *fds, unsigned n) {
 /* 1 when a datagram was handled, 0 when none was waiting, negative to close. */
 static int connection_receive_one(Connection *c) {
         static uint8_t buf[ATTACH_MSG_SIZE_MAX];
-        union {
-                struct cmsghdr align;
-                uint8_t space[CMSG_SPACE(sizeof(int) * ATTACH_FDS_MAX)];
-        } control;
-        struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-        struct msghdr mh = {
-                .msg_iov = &iov,
-                .msg_iovlen = 1,
-                .msg_control = &control,
-                .msg_controllen = sizeof(control),
-        };
-        int fds[ATTACH_FDS_MAX];
-        unsigned n_fds = 0;
-        bool bad_control = false;
-        ssize_t n;
+        attach_received rec;
         int r;
 
-        n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-        if (n < 0) {
-                if (errno == EAGAIN || errno == EINTR)
-                        return 0;
-                return negative_errno();
-        }
-
-        /* Collect every fd first, whatever happens next, so none can leak. */
-        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-                if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len >= CMSG_LEN(0)) {
-                        size_t count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                        const uint8_t *data = CMSG_DATA(cm);
-                        for (size_t i = 0; i < count; i++) {
-                                int fd;
-                                memcpy(&fd, data + i * sizeof(int), sizeof(int));
-                                if (n_fds < ATTACH_FDS_MAX)
-                                        fds[n_fds++] = fd;
-                                else {
-                                        safe_close(fd);
-                                        mh.msg_flags |= MSG_CTRUNC;
-                                }
-                        }
-                } else
-                        bad_control = true;
-        }
-        if (n == 0 && mh.msg_controllen == 0 && !(mh.msg_flags & MSG_TRUNC))
-                /* A zero-length read on SOCK_SEQPACKET is the peer's close. */
-                return -ECONNRESET;
-        if (bad_control) {
-                close_fds(fds, n_fds);
-                n_fds = 0;
+        r = attach_socket_receive(c->fd, buf, sizeof(buf), &rec);
+        if (r <= 0)
+                return r;
+        if (rec.bad_control)
                 return reply(c, 0, EBADMSG, "unexpected control message (only SCM_RIGHTS is accepted)") < 0 ? -ECONNRESET : 1;
-        }
-        if (mh.msg_flags & MSG_CTRUNC) {
-                /* The kernel dropped what did not fit; we close what did. */
-                close_fds(fds, n_fds);
-                n_fds = 0;
-        }
 
-        r = handle_datagram(c, buf, (size_t) n, mh.msg_flags, fds, n_fds);
-        close_fds(fds, n_fds); /* whatever no handler claimed */
+        r = handle_datagram(c, buf, rec.truncated ? sizeof(buf) : rec.len,
+                            (rec.truncated ? MSG_TRUNC : 0) | (rec.fds_dropped ? MSG_CTRUNC : 0), rec.fds, rec.n_fds);
+        close_fds(rec.fds, rec.n_fds); /* whatever no handler claimed */
         return r < 0 ? r : 1;
 }
 
@@ -610,7 +511,7 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents) {
                         connection_free(c, "connection lost");
                         return;
                 }
-                if (c->close_after_flush && !c->out_head) {
+                if (c->close_after_flush && attach_sendq_is_empty(&c->out)) {
                         connection_free(c, "closed by serrord");
                         return;
                 }
@@ -625,7 +526,7 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents) {
                 if (r == -ECONNABORTED)
                         return; /* already closing, with a notice */
                 if (r < 0) {
-                        if (c->close_after_flush && c->out_head) {
+                        if (c->close_after_flush && !attach_sendq_is_empty(&c->out)) {
                                 /* BYE: the reply goes out first, then the connection closes. */
                                 connection_update_io(c);
                                 return;
@@ -736,6 +637,7 @@ int connection_new(AttachServer *s, int fd, Connection **ret) {
         c->server = s;
         c->fd = fd;
         c->pidfd = -EBADF;
+        attach_sendq_init(&c->out, CONNECTION_OUT_MAX);
         ev_io_init(&c->io, on_io, fd, EV_READ);
         ev_io_init(&c->pidfd_io, on_peer_exit, -1, EV_READ);
         ev_timer_init(&c->deadline, on_deadline, 0., 0.);

@@ -7,16 +7,11 @@
 #include <sys/socket.h>
 
 #include "attach-proto.h"
+#include "attach-socket.h"
 #include "escape.h"
 
 typedef struct AttachServer AttachServer;
 typedef struct VM VM;
-
-typedef struct OutMessage {
-        struct OutMessage *next;
-        size_t size;
-        uint8_t data[];
-} OutMessage;
 
 /* /proc/PID/comm holds at most 15 bytes (the kernel's TASK_COMM_LEN is 16). */
 #define PEER_COMM_MAX 16
@@ -33,8 +28,7 @@ typedef struct Connection {
         VM *vm; /* set by an accepted HELLO; owned */
         pid_t vmm_ns_pid; /* the VMM's pid in its own PID namespace (peer.pid outside containers) */
 
-        OutMessage *out_head, *out_tail;
-        unsigned n_out;
+        attach_sendq out; /* answers and notices the socket has not taken yet */
         bool close_after_flush;
         const char *close_reason; /* why, once decided (static text) */
         /* Until HELLO: the HELLO deadline. Once closing with output left: how
