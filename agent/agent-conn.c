@@ -14,7 +14,6 @@
 
 /* Room for more fds than any message may carry, so that a peer sending too
  * many shows up as fds to close rather than as silently dropped ones. */
-#define RECV_FDS_MAX 8u
 
 static void conn_drop_now(serror_agent *a, int error, const char *why);
 static int pending_add(serror_agent *a, uint64_t id, attach_msg_type type, uint32_t vcpu);
@@ -157,16 +156,6 @@ void agent_conn_on_reconnect_timer(serror_agent *a) {
 
 /* ---------------------------------------------------------------- dropping */
 
-static void out_clear(serror_agent *a) {
-        agent_out *o, *next;
-
-        for (o = a->out_head; o; o = next) {
-                next = o->next;
-                free(o);
-        }
-        a->out_head = a->out_tail = NULL;
-        a->n_out = 0;
-}
 
 static void conn_drop_now(serror_agent *a, int error, const char *why) {
         char buf[AGENT_STRERROR_MAX];
@@ -178,7 +167,7 @@ static void conn_drop_now(serror_agent *a, int error, const char *why) {
         }
         a->sock_events = 0;
         a->drop_error = 0;
-        out_clear(a);
+        attach_sendq_clear(&a->out);
         a->n_pending = 0;
         a->n_attach_pending = 0;
         a->n_detach_pending = 0;
@@ -221,7 +210,6 @@ static void conn_drop_later(serror_agent *a, int error) {
 int agent_conn_queue(serror_agent *a, const attach_msg *m) {
         uint8_t buf[ATTACH_MSG_SIZE_MAX];
         serror_diag diag = {};
-        agent_out *o;
         size_t len;
         int r;
 
@@ -233,25 +221,10 @@ int agent_conn_queue(serror_agent *a, const attach_msg *m) {
                           attach_msg_type_to_string(m->type) ?: "a message", diag.message);
                 return r;
         }
-        if (a->n_out >= AGENT_SENDQ_MAX) {
-                conn_drop_later(a, -ENOBUFS);
-                return -ENOBUFS;
-        }
-        o = malloc(sizeof(*o) + len);
-        if (!o) {
-                conn_drop_later(a, -ENOMEM);
-                return -ENOMEM;
-        }
-        o->next = NULL;
-        o->len = len;
-        memcpy(o->data, buf, len);
-        if (a->out_tail)
-                a->out_tail->next = o;
-        else
-                a->out_head = o;
-        a->out_tail = o;
-        a->n_out++;
-        return 0;
+        r = attach_sendq_push(&a->out, buf, len);
+        if (r < 0)
+                conn_drop_later(a, r);
+        return r;
 }
 
 static int pending_add(serror_agent *a, uint64_t id, attach_msg_type type, uint32_t vcpu) {
@@ -278,35 +251,6 @@ static bool pending_take(serror_agent *a, uint64_t id, agent_pending *ret) {
         return false;
 }
 
-/* One datagram, with at most one fd. 0, -EAGAIN, or another -errno. */
-static int send_datagram(int sock_fd, const uint8_t *data, size_t len, int pass_fd) {
-        union {
-                struct cmsghdr align;
-                uint8_t buf[CMSG_SPACE(sizeof(int))];
-        } control = {};
-        struct iovec iov = { .iov_base = (void *) data, .iov_len = len };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-        ssize_t n;
-
-        if (pass_fd >= 0) {
-                struct cmsghdr *c;
-
-                mh.msg_control = control.buf;
-                mh.msg_controllen = sizeof(control.buf);
-                c = CMSG_FIRSTHDR(&mh);
-                c->cmsg_level = SOL_SOCKET;
-                c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
-        }
-        do
-                /* MSG_NOSIGNAL: a closed peer must never SIGPIPE the VMM. */
-                n = sendmsg(sock_fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return negative_errno(); /* EWOULDBLOCK is EAGAIN on Linux */
-        return 0;
-}
 
 /* Lock held, READY. Returns -EAGAIN when the socket is full, 0 when all went
  * out, or another -errno that ends the connection. */
@@ -324,7 +268,7 @@ static int send_vcpu_detaches(serror_agent *a) {
                 m.vcpu_detach.vcpu = v->index;
                 r = attach_msg_encode(&m, data, sizeof(data), &len, NULL);
                 if (r >= 0)
-                        r = send_datagram(a->sock_fd, data, len, -EBADF);
+                        r = attach_socket_send(a->sock_fd, data, len, -EBADF);
                 if (r < 0)
                         return r;
                 r = pending_add(a, m.request_id, ATTACH_MSG_VCPU_DETACH, v->index);
@@ -354,7 +298,7 @@ static int send_vcpu_attaches(serror_agent *a) {
                 m.vcpu_attach = (attach_vcpu_attach) { .vcpu = v->index, .tid = v->tid, .kick_signal = v->kick_signal };
                 r = attach_msg_encode(&m, data, sizeof(data), &len, &diag);
                 if (r >= 0)
-                        r = send_datagram(a->sock_fd, data, len, v->fd);
+                        r = attach_socket_send(a->sock_fd, data, len, v->fd);
                 if (r == -EAGAIN)
                         return r;
                 if (r == -EINVAL || r == -EBADF) {
@@ -402,18 +346,7 @@ void agent_conn_flush(serror_agent *a) {
         if (a->sock_fd < 0)
                 return;
 
-        while (a->out_head) {
-                agent_out *o = a->out_head;
-
-                r = send_datagram(a->sock_fd, o->data, o->len, -EBADF);
-                if (r < 0)
-                        break;
-                a->out_head = o->next;
-                if (!a->out_head)
-                        a->out_tail = NULL;
-                a->n_out--;
-                free(o);
-        }
+        r = attach_sendq_flush(&a->out, a->sock_fd);
         /* Queued answers first, then detaches, then attaches: a vcpu removed
          * and added again is detached before it is attached anew. */
         if (r >= 0 && a->state == AGENT_CONN_READY && a->n_detach_pending > 0)
@@ -443,13 +376,13 @@ void agent_conn_close_for_free(serror_agent *a) {
                 agent_conn_flush(a);
                 m.request_id = conn_next_id(a);
                 if (a->sock_fd >= 0 && attach_msg_encode(&m, data, sizeof(data), &len, NULL) >= 0)
-                        (void) send_datagram(a->sock_fd, data, len, -EBADF);
+                        (void) attach_socket_send(a->sock_fd, data, len, -EBADF);
         }
         if (a->sock_fd >= 0) {
                 (void) epoll_ctl(a->epoll_fd, EPOLL_CTL_DEL, a->sock_fd, NULL);
                 a->sock_fd = safe_close(a->sock_fd);
         }
-        out_clear(a);
+        attach_sendq_clear(&a->out);
         a->n_pending = 0;
 }
 
@@ -681,71 +614,35 @@ static void message_received(serror_agent *a, const uint8_t *data, size_t len, b
         }
 }
 
-/* Closes every fd that came with a record; false when the control data was
- * anything but SCM_RIGHTS (which is just as wrong). */
-static unsigned close_received_fds(struct msghdr *mh, bool *ret_other) {
-        unsigned n = 0;
-
-        *ret_other = false;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-                if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0)) {
-                        *ret_other = true;
-                        continue;
-                }
-                for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
-                        int fd;
-
-                        memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-                        (void) safe_close(fd);
-                        n++;
-                }
-        }
-        return n;
-}
 
 static void conn_receive(serror_agent *a) {
         for (unsigned i = 0; i < AGENT_RECV_BATCH && a->sock_fd >= 0; i++) {
                 uint8_t data[ATTACH_MSG_SIZE_MAX];
-                union {
-                        struct cmsghdr align;
-                        uint8_t buf[CMSG_SPACE(sizeof(int) * RECV_FDS_MAX)];
-                } control;
-                struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
-                struct msghdr mh = {
-                        .msg_iov = &iov,
-                        .msg_iovlen = 1,
-                        .msg_control = control.buf,
-                        .msg_controllen = sizeof(control.buf),
-                };
+                attach_received rec;
                 char why[96];
-                bool other;
-                unsigned n_fds;
-                ssize_t n;
+                int r;
 
-                /* MSG_TRUNC: the return value is the record's real length. */
-                n = recvmsg(a->sock_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_TRUNC);
-                if (n < 0) {
-                        if (errno == EAGAIN) /* EWOULDBLOCK is the same value on Linux */
-                                return;
-                        if (errno == EINTR)
-                                continue;
-                        conn_drop_now(a, negative_errno(), "receive failed");
+                r = attach_socket_receive(a->sock_fd, data, sizeof(data), &rec);
+                if (r == 0)
                         return;
-                }
-                if (n == 0) {
+                if (r == -ECONNRESET) {
                         conn_drop_now(a, 0, "serrord closed the connection");
                         return;
                 }
-
+                if (r < 0) {
+                        conn_drop_now(a, r, "receive failed");
+                        return;
+                }
                 /* serrord never passes fds: any that came are closed at once. */
-                n_fds = close_received_fds(&mh, &other);
-                if ((size_t) n > sizeof(data) || (mh.msg_flags & MSG_TRUNC)) {
-                        (void) snprintf(why, sizeof(why), "record of %zd bytes is longer than %u", n,
+                for (unsigned k = 0; k < rec.n_fds; k++)
+                        (void) safe_close(rec.fds[k]);
+                if (rec.truncated) {
+                        (void) snprintf(why, sizeof(why), "record of %zu bytes is longer than %u", rec.len,
                                         ATTACH_MSG_SIZE_MAX);
                         refuse_message(a, data, sizeof(data), NULL, -EMSGSIZE, why);
                         continue;
                 }
-                message_received(a, data, (size_t) n, n_fds > 0 || other || (mh.msg_flags & MSG_CTRUNC));
+                message_received(a, data, rec.len, rec.n_fds > 0 || rec.fds_dropped || rec.bad_control);
         }
 }
 

@@ -13,6 +13,7 @@
 #include "agent-backoff.h"
 #include "agent-batch.h"
 #include "attach-proto.h"
+#include "attach-socket.h"
 #include "macro.h"
 #include "serror/agent.h"
 #include "serror/syndrome.h"
@@ -205,12 +206,6 @@ typedef enum agent_conn_state {
         AGENT_CONN_STOPPED, /* detached by the operator: no reconnect until freed */
 } agent_conn_state;
 
-typedef struct agent_out {
-        struct agent_out *next;
-        size_t len;
-        uint8_t data[];
-} agent_out;
-
 /* A request of ours waiting for its REPLY. */
 typedef struct agent_pending {
         uint64_t id;
@@ -259,8 +254,7 @@ struct serror_agent {
 
         agent_pending *pending;
         size_t n_pending, n_pending_allocated;
-        agent_out *out_head, *out_tail;
-        unsigned n_out;
+        attach_sendq out; /* answers and HELLO the socket has not taken yet */
         /* VCPU_ATTACH and VCPU_DETACH are not queued: they are built from the
          * vcpu table when the socket takes them, so their number is bounded by
          * the vcpus and never counts against AGENT_SENDQ_MAX. */

@@ -326,6 +326,7 @@ static serror_agent *agent_alloc(void) {
         a->state = AGENT_CONN_WAITING;
         a->next_id = 1;
         a->esr_cap = -1;
+        attach_sendq_init(&a->out, AGENT_SENDQ_MAX);
         a->mce_cap = -1;
         agent_batches_init(&a->batches, AGENT_HELD_MAX, AGENT_RESULT_HOLD_NS, agent_inject_send_result, a);
         atomic_init(&a->any_pre_run, false);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "text-util.h"
 #include "attach-proto.h"
 #include "macro.h"
 
@@ -47,17 +48,6 @@
 #define RESULT_F_KNOWN                                                                        \
         (RESULT_F_BEFORE_VALID | RESULT_F_BEFORE_PENDING | RESULT_F_BEFORE_HAS_ESR | RESULT_F_WRITTEN | \
          RESULT_F_WRITTEN_HAS_ESR | RESULT_F_AFTER_VALID | RESULT_F_AFTER_PENDING | RESULT_F_AFTER_HAS_ESR)
-
-_printf_(3, 4) static int diag_fail(serror_diag *diag, int error, const char *format, ...) {
-        va_list ap;
-
-        if (diag) {
-                va_start(ap, format);
-                (void) vsnprintf(diag->message, sizeof(diag->message), format, ap);
-                va_end(ap);
-        }
-        return error;
-}
 
 /* ---------------------------------------------------------------- character rules */
 

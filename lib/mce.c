@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "text-util.h"
 #include "macro.h"
 #include "parse-util.h"
 #include "serror/mce.h"
@@ -71,53 +72,6 @@ static const char *const mcip_names[_SERROR_MCIP_MAX] = {
         [SERROR_MCIP_UNKNOWN] = "unknown",
 };
 
-_printf_(2, 3) static int diag_fail(serror_diag *diag, const char *format, ...) {
-        va_list ap;
-
-        if (diag) {
-                va_start(ap, format);
-                (void) vsnprintf(diag->message, sizeof(diag->message), format, ap);
-                va_end(ap);
-        }
-        return -EINVAL;
-}
-
-/* ASCII folding, not the locale's: in tr_TR "I" does not fold to "i", and
- * ripv, eipv, mcip and misc all have one. */
-static char ascii_tolower(char c) {
-        return c >= 'A' && c <= 'Z' ? (char) (c - 'A' + 'a') : c;
-}
-
-static bool ascii_isblank(char c) {
-        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-/* A piece of the caller's text, not NUL-terminated. */
-typedef struct text_slice {
-        const char *start;
-        size_t length;
-} text_slice;
-
-static bool slice_is(text_slice s, const char *word) {
-        size_t n = strlen(word);
-
-        if (s.length != n)
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if (ascii_tolower(s.start[i]) != word[i])
-                        return false;
-        return true;
-}
-
-static text_slice slice_trim(text_slice s) {
-        while (s.length > 0 && ascii_isblank(s.start[0])) {
-                s.start++;
-                s.length--;
-        }
-        while (s.length > 0 && ascii_isblank(s.start[s.length - 1]))
-                s.length--;
-        return s;
-}
 
 static int quoted_length(text_slice s) {
         return (int) (s.length > ITEM_VALUE_MAX ? ITEM_VALUE_MAX : s.length);
@@ -165,14 +119,14 @@ static int parse_number(text_slice key, text_slice value, uint64_t *ret, serror_
         int r;
 
         if (value.length > ITEM_VALUE_MAX)
-                return diag_fail(diag, "%.*s= is too long: %zu characters", (int) key.length, key.start, value.length);
+                return diag_fail(diag, -EINVAL, "%.*s= is too long: %zu characters", (int) key.length, key.start, value.length);
         memcpy(buf, value.start, value.length);
         buf[value.length] = '\0';
         r = parse_u64(buf, ret);
         if (r == -ERANGE)
-                return diag_fail(diag, "%.*s=%s does not fit in 64 bits", (int) key.length, key.start, buf);
+                return diag_fail(diag, -EINVAL, "%.*s=%s does not fit in 64 bits", (int) key.length, key.start, buf);
         if (r < 0)
-                return diag_fail(diag, "invalid %.*s='%s': expected a number such as 0x1000", (int) key.length,
+                return diag_fail(diag, -EINVAL, "invalid %.*s='%s': expected a number such as 0x1000", (int) key.length,
                                  key.start, buf);
         return 0;
 }
@@ -184,7 +138,7 @@ static int apply_assignment(serror_mce *m, text_slice key, text_slice value, ser
 
         if (!slice_is(key, "bank") && !slice_is(key, "status") && !slice_is(key, "code") && !slice_is(key, "addr") &&
             !slice_is(key, "misc") && !slice_is(key, "mcg"))
-                return diag_fail(diag,
+                return diag_fail(diag, -EINVAL,
                                  "unknown item '%.*s=' (known: a preset, bank=, status=, code=, addr=, misc=, mcg=, "
                                  "val, over, uc, en, pcc, s, ar, ripv, eipv, mcip, lmce)",
                                  quoted_length(key), key.start);
@@ -194,14 +148,14 @@ static int apply_assignment(serror_mce *m, text_slice key, text_slice value, ser
 
         if (slice_is(key, "bank")) {
                 if (v >= SERROR_MCE_BANKS_MAX)
-                        return diag_fail(diag, "bank %" PRIu64 " is beyond the %d banks KVM supports", v,
+                        return diag_fail(diag, -EINVAL, "bank %" PRIu64 " is beyond the %d banks KVM supports", v,
                                          SERROR_MCE_BANKS_MAX);
                 m->bank = (uint32_t) v;
         } else if (slice_is(key, "status"))
                 m->status = v;
         else if (slice_is(key, "code")) {
                 if (v > SERROR_MCI_CODE_MASK)
-                        return diag_fail(diag, "code 0x%" PRIx64 " is wider than the 16-bit MCA error code (use status=)",
+                        return diag_fail(diag, -EINVAL, "code 0x%" PRIx64 " is wider than the 16-bit MCA error code (use status=)",
                                          v);
                 m->status = (m->status & ~SERROR_MCI_CODE_MASK) | v;
         } else if (slice_is(key, "addr")) {
@@ -222,7 +176,7 @@ static int apply_word(serror_mce *m, text_slice word, bool first, serror_diag *d
 
         if (preset) {
                 if (!first)
-                        return diag_fail(diag, "the preset '%s' must come first: it sets the whole machine check",
+                        return diag_fail(diag, -EINVAL, "the preset '%s' must come first: it sets the whole machine check",
                                          preset->name);
                 m->status = preset->status;
                 m->mcg_status = preset->mcg_status;
@@ -230,7 +184,7 @@ static int apply_word(serror_mce *m, text_slice word, bool first, serror_diag *d
         }
         flag = flag_find(word);
         if (!flag)
-                return diag_fail(diag,
+                return diag_fail(diag, -EINVAL,
                                  "unknown item '%.*s' (known: a preset, bank=, status=, code=, addr=, misc=, mcg=, "
                                  "val, over, uc, en, pcc, s, ar, ripv, eipv, mcip, lmce)",
                                  quoted_length(word), word.start);
@@ -254,15 +208,15 @@ int serror_mce_parse(const char *text, serror_mce *ret, serror_diag *diag) {
         if (!ret)
                 return -EINVAL;
         if (!text || !*text)
-                return diag_fail(diag, "empty machine check (write mce:... or srao, srar, ucna, fatal)");
+                return diag_fail(diag, -EINVAL, "empty machine check (write mce:... or srao, srar, ucna, fatal)");
         if (has_prefix(text))
                 p = text + strlen(MCE_PREFIX);
         else if (serror_mce_text_is_mce(text))
                 p = text;
         else
-                return diag_fail(diag, "'%.60s' is not a machine check (write mce:... or srao, srar, ucna, fatal)", text);
+                return diag_fail(diag, -EINVAL, "'%.60s' is not a machine check (write mce:... or srao, srar, ucna, fatal)", text);
         if (slice_trim((text_slice) { p, strlen(p) }).length == 0)
-                return diag_fail(diag, "nothing after mce: (a preset such as srao, or items such as uc,s,code=0x134)");
+                return diag_fail(diag, -EINVAL, "nothing after mce: (a preset such as srao, or items such as uc,s,code=0x134)");
 
         for (;;) {
                 size_t len = strcspn(p, ",");
@@ -270,7 +224,7 @@ int serror_mce_parse(const char *text, serror_mce *ret, serror_diag *diag) {
                 const char *eq = memchr(item.start, '=', item.length);
 
                 if (item.length == 0)
-                        return diag_fail(diag, "empty item in '%.60s'", text);
+                        return diag_fail(diag, -EINVAL, "empty item in '%.60s'", text);
                 if (eq) {
                         text_slice key = slice_trim((text_slice) { item.start, (size_t) (eq - item.start) });
                         text_slice value = slice_trim(
@@ -302,30 +256,30 @@ int serror_mce_validate(const serror_mce *m, serror_diag *diag) {
         s = m->status;
         /* The two refusals KVM_X86_SET_MCE itself makes (DOMAIN.md 8). */
         if (m->bank >= SERROR_MCE_BANKS_MAX)
-                return diag_fail(diag, "bank %" PRIu32 " is beyond the %d banks KVM supports", m->bank,
+                return diag_fail(diag, -EINVAL, "bank %" PRIu32 " is beyond the %d banks KVM supports", m->bank,
                                  SERROR_MCE_BANKS_MAX);
         if (!(s & SERROR_MCI_VAL))
-                return diag_fail(diag, "status 0x%016" PRIx64 " without VAL (bit 63) holds no error", s);
+                return diag_fail(diag, -EINVAL, "status 0x%016" PRIx64 " without VAL (bit 63) holds no error", s);
         /* SDM: PCC, S and AR describe uncorrected errors; AR only a signalled one. */
         if ((s & SERROR_MCI_PCC) && !(s & SERROR_MCI_UC))
-                return diag_fail(diag, "pcc (processor context corrupt) needs uc: a corrected error corrupts nothing");
+                return diag_fail(diag, -EINVAL, "pcc (processor context corrupt) needs uc: a corrected error corrupts nothing");
         if ((s & SERROR_MCI_S) && !(s & SERROR_MCI_UC))
-                return diag_fail(diag, "s (signalled) needs uc: corrected errors raise no machine check");
+                return diag_fail(diag, -EINVAL, "s (signalled) needs uc: corrected errors raise no machine check");
         if ((s & SERROR_MCI_AR) && !(s & SERROR_MCI_S))
-                return diag_fail(diag, "ar (action required) needs s and uc");
+                return diag_fail(diag, -EINVAL, "ar (action required) needs s and uc");
         /* A guest ignores ADDR and MISC without their valid bits: a value
          * there would be injected and never seen. */
         if (m->addr && !(s & SERROR_MCI_ADDRV))
-                return diag_fail(diag, "addr 0x%" PRIx64 " with a status whose ADDRV (bit 58) is clear", m->addr);
+                return diag_fail(diag, -EINVAL, "addr 0x%" PRIx64 " with a status whose ADDRV (bit 58) is clear", m->addr);
         if (m->misc && !(s & SERROR_MCI_MISCV))
-                return diag_fail(diag, "misc 0x%" PRIx64 " with a status whose MISCV (bit 59) is clear", m->misc);
+                return diag_fail(diag, -EINVAL, "misc 0x%" PRIx64 " with a status whose MISCV (bit 59) is clear", m->misc);
         if (m->mcg_status & ~SERROR_MCG_KNOWN_MASK)
-                return diag_fail(diag, "mcg 0x%" PRIx64 " has bits other than RIPV, EIPV, MCIP and LMCE_S",
+                return diag_fail(diag, -EINVAL, "mcg 0x%" PRIx64 " has bits other than RIPV, EIPV, MCIP and LMCE_S",
                                  m->mcg_status);
         /* KVM's corrected path writes the bank only; MCG_STATUS given with it
          * would never reach the guest. */
         if (m->mcg_status && !(s & SERROR_MCI_UC))
-                return diag_fail(diag,
+                return diag_fail(diag, -EINVAL,
                                  "mcg 0x%" PRIx64 " with a corrected error: KVM writes MCG_STATUS only for an "
                                  "uncorrected one",
                                  m->mcg_status);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "text-util.h"
 #include "macro.h"
 #include "serror/syndrome.h"
 
@@ -56,63 +57,6 @@ static const char *const outcome_table[_SERROR_OUTCOME_MAX] = {
         [SERROR_OUTCOME_DRY_RUN] = "dry-run",
 };
 
-_printf_(2, 3) static int diag_fail(serror_diag *diag, const char *format, ...) {
-        va_list ap;
-
-        if (diag) {
-                va_start(ap, format);
-                (void) vsnprintf(diag->message, sizeof(diag->message), format, ap);
-                va_end(ap);
-        }
-        return -EINVAL;
-}
-
-/* The text form is ASCII; the C library's case folding follows the locale
- * (in tr_TR "I" does not fold to "i", and "iesb", "iss", "impdef" all have one). */
-static char ascii_tolower(char c) {
-        return c >= 'A' && c <= 'Z' ? (char) (c - 'A' + 'a') : c;
-}
-
-static bool ascii_isspace(char c) {
-        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-static bool ascii_isdigit(char c) {
-        return c >= '0' && c <= '9';
-}
-
-static bool ascii_caseeq(const char *a, const char *b) {
-        for (; *a && *b; a++, b++)
-                if (ascii_tolower(*a) != ascii_tolower(*b))
-                        return false;
-        return *a == *b;
-}
-
-/* A piece of the caller's text: not NUL-terminated. */
-typedef struct text_slice {
-        const char *start;
-        size_t length;
-} text_slice;
-
-static text_slice slice_trim(text_slice s) {
-        while (s.length > 0 && ascii_isspace(s.start[0])) {
-                s.start++;
-                s.length--;
-        }
-        while (s.length > 0 && ascii_isspace(s.start[s.length - 1]))
-                s.length--;
-        return s;
-}
-
-/* Compares with a lower-case word. */
-static bool slice_is(text_slice s, const char *word) {
-        size_t i;
-
-        for (i = 0; i < s.length; i++)
-                if (word[i] == '\0' || ascii_tolower(s.start[i]) != word[i])
-                        return false;
-        return word[i] == '\0';
-}
 
 static int slice_quote_length(text_slice s) {
         return s.length < QUOTE_MAX ? (int) s.length : QUOTE_MAX;
@@ -173,7 +117,7 @@ static bool aet_is_reserved(unsigned code) {
 
 static int check_flags(unsigned flags, serror_diag *diag) {
         if (flags & ~KNOWN_FLAGS)
-                return diag_fail(diag, "unknown flags 0x%x (known: SERROR_ALLOW_IDS 0x%x)", flags & ~KNOWN_FLAGS,
+                return diag_fail(diag, -EINVAL, "unknown flags 0x%x (known: SERROR_ALLOW_IDS 0x%x)", flags & ~KNOWN_FLAGS,
                                  KNOWN_FLAGS);
         return 0;
 }
@@ -182,17 +126,17 @@ static int check_aet_code(unsigned code, serror_diag *diag) {
         char bits[6];
 
         if (code > AET_CODE_MAX)
-                return diag_fail(diag, "AET %u does not fit in 3 bits (valid: " AET_VALID_NAMES ")", code);
+                return diag_fail(diag, -EINVAL, "AET %u does not fit in 3 bits (valid: " AET_VALID_NAMES ")", code);
         if (aet_is_reserved(code))
-                return diag_fail(diag, "AET %s is reserved (valid: " AET_VALID_NAMES ")", aet_code_to_bits(code, bits));
+                return diag_fail(diag, -EINVAL, "AET %s is reserved (valid: " AET_VALID_NAMES ")", aet_code_to_bits(code, bits));
         return 0;
 }
 
 static int check_dfsc_code(unsigned code, serror_diag *diag) {
         if (code > DFSC_CODE_MAX)
-                return diag_fail(diag, "DFSC 0x%x does not fit in 6 bits (valid: " DFSC_VALID_VALUES ")", code);
+                return diag_fail(diag, -EINVAL, "DFSC 0x%x does not fit in 6 bits (valid: " DFSC_VALID_VALUES ")", code);
         if (code != SERROR_DFSC_UNCATEGORIZED && code != SERROR_DFSC_ASYNC)
-                return diag_fail(diag, "DFSC 0x%02x is reserved (valid: " DFSC_VALID_VALUES ")", code);
+                return diag_fail(diag, -EINVAL, "DFSC 0x%02x is reserved (valid: " DFSC_VALID_VALUES ")", code);
         return 0;
 }
 
@@ -202,7 +146,7 @@ int serror_syndrome_validate(const serror_syndrome *s, unsigned flags, serror_di
         int r;
 
         if (!s)
-                return diag_fail(diag, "no syndrome given");
+                return diag_fail(diag, -EINVAL, "no syndrome given");
         r = check_flags(flags, diag);
         if (r < 0)
                 return r;
@@ -212,29 +156,29 @@ int serror_syndrome_validate(const serror_syndrome *s, unsigned flags, serror_di
 
         if (s->ids) {
                 if (!(flags & SERROR_ALLOW_IDS))
-                        return diag_fail(diag, "IDS=1 (impdef=0x%06" PRIx32 ") " IDS_OPT_IN_REASON, s->impdef);
+                        return diag_fail(diag, -EINVAL, "IDS=1 (impdef=0x%06" PRIx32 ") " IDS_OPT_IN_REASON, s->impdef);
                 if (s->impdef & ~SERROR_ISS_IMPDEF_MASK)
-                        return diag_fail(diag, "IDS impdef 0x%" PRIx32 " does not fit in ISS[23:0] (24 bits)",
+                        return diag_fail(diag, -EINVAL, "IDS impdef 0x%" PRIx32 " does not fit in ISS[23:0] (24 bits)",
                                          s->impdef);
                 /* With IDS=1 the architecture gives ISS[23:0] no fields; one
                  * representation per ISS keeps equality meaningful. */
                 if (aet_code != 0)
-                        return diag_fail(diag, "AET %s set with IDS=1; with IDS=1 only impdef (ISS[23:0]) "
+                        return diag_fail(diag, -EINVAL, "AET %s set with IDS=1; with IDS=1 only impdef (ISS[23:0]) "
                                          "carries meaning", aet_code <= AET_CODE_MAX ?
                                          aet_code_to_bits(aet_code, bits) : "beyond 3 bits");
                 if (s->iesb)
-                        return diag_fail(diag, "IESB set with IDS=1; with IDS=1 only impdef (ISS[23:0]) "
+                        return diag_fail(diag, -EINVAL, "IESB set with IDS=1; with IDS=1 only impdef (ISS[23:0]) "
                                          "carries meaning");
                 if (s->ea)
-                        return diag_fail(diag, "EA set with IDS=1; with IDS=1 only impdef (ISS[23:0]) carries meaning");
+                        return diag_fail(diag, -EINVAL, "EA set with IDS=1; with IDS=1 only impdef (ISS[23:0]) carries meaning");
                 if (dfsc_code != 0)
-                        return diag_fail(diag, "DFSC 0x%02x set with IDS=1; with IDS=1 only impdef (ISS[23:0]) "
+                        return diag_fail(diag, -EINVAL, "DFSC 0x%02x set with IDS=1; with IDS=1 only impdef (ISS[23:0]) "
                                          "carries meaning", dfsc_code);
                 return 0;
         }
 
         if (s->impdef != 0)
-                return diag_fail(diag, "impdef 0x%" PRIx32 " set with IDS=0; impdef carries meaning only with IDS=1",
+                return diag_fail(diag, -EINVAL, "impdef 0x%" PRIx32 " set with IDS=0; impdef carries meaning only with IDS=1",
                                  s->impdef);
 
         r = check_dfsc_code(dfsc_code, diag);
@@ -248,11 +192,11 @@ int serror_syndrome_validate(const serror_syndrome *s, unsigned flags, serror_di
          * defined only when DFSC is 0b010001, RES0 otherwise. */
         if (s->dfsc == SERROR_DFSC_UNCATEGORIZED) {
                 if (s->aet != SERROR_AET_UC)
-                        return diag_fail(diag, "AET %s (%s) is valid only with DFSC 0b010001 (async), "
+                        return diag_fail(diag, -EINVAL, "AET %s (%s) is valid only with DFSC 0b010001 (async), "
                                          "not with DFSC 0b000000 (uncategorized)",
                                          aet_table[aet_code].name, aet_code_to_bits(aet_code, bits));
                 if (s->iesb)
-                        return diag_fail(diag, "IESB is valid only with DFSC 0b010001 (async), "
+                        return diag_fail(diag, -EINVAL, "IESB is valid only with DFSC 0b010001 (async), "
                                          "not with DFSC 0b000000 (uncategorized)");
         }
 
@@ -288,15 +232,15 @@ int serror_syndrome_from_iss(uint32_t iss, unsigned flags, serror_syndrome *ret,
         if (r < 0)
                 return r;
         if (!ret)
-                return diag_fail(diag, "no place to store the decoded ISS");
+                return diag_fail(diag, -EINVAL, "no place to store the decoded ISS");
 
         if (iss & ~SERROR_ISS_MASK)
-                return diag_fail(diag, "ISS 0x%" PRIx32 " sets bits 0x%" PRIx32 " above bit 24; an ISS has 25 bits",
+                return diag_fail(diag, -EINVAL, "ISS 0x%" PRIx32 " sets bits 0x%" PRIx32 " above bit 24; an ISS has 25 bits",
                                  iss, iss & ~SERROR_ISS_MASK);
 
         if (iss & SERROR_ISS_IDS) {
                 if (!(flags & SERROR_ALLOW_IDS))
-                        return diag_fail(diag, "ISS 0x%" PRIx32 " sets IDS (bit 24): IDS=1 " IDS_OPT_IN_REASON, iss);
+                        return diag_fail(diag, -EINVAL, "ISS 0x%" PRIx32 " sets IDS (bit 24): IDS=1 " IDS_OPT_IN_REASON, iss);
                 s.ids = true;
                 s.impdef = iss & SERROR_ISS_IMPDEF_MASK;
         } else {
@@ -304,7 +248,7 @@ int serror_syndrome_from_iss(uint32_t iss, unsigned flags, serror_syndrome *ret,
                 if (r < 0)
                         return r;
                 if (iss & SERROR_ISS_RES0_MASK)
-                        return diag_fail(diag, "ISS 0x%" PRIx32 " sets RES0 bits 0x%" PRIx32 " (RES0 mask 0x%" PRIx32
+                        return diag_fail(diag, -EINVAL, "ISS 0x%" PRIx32 " sets RES0 bits 0x%" PRIx32 " (RES0 mask 0x%" PRIx32
                                          " when IDS=0)", iss, iss & SERROR_ISS_RES0_MASK, SERROR_ISS_RES0_MASK);
 
                 s.iesb = iss & SERROR_ISS_IESB;
@@ -325,15 +269,15 @@ int serror_syndrome_from_esr(uint64_t esr, unsigned flags, serror_syndrome *ret,
         uint32_t esr32, ec;
 
         if (esr >> 32)
-                return diag_fail(diag, "ESR 0x%016" PRIx64 " sets bits 63:32; they must be 0 for an SError", esr);
+                return diag_fail(diag, -EINVAL, "ESR 0x%016" PRIx64 " sets bits 63:32; they must be 0 for an SError", esr);
 
         esr32 = (uint32_t) esr;
         ec = (esr32 & ESR_EC_MASK) >> SERROR_ESR_EC_SHIFT;
         if (ec != SERROR_ESR_EC_SERROR)
-                return diag_fail(diag, "EC 0x%02" PRIx32 " is not SError (0x%02x) in ESR 0x%08" PRIx32, ec,
+                return diag_fail(diag, -EINVAL, "EC 0x%02" PRIx32 " is not SError (0x%02x) in ESR 0x%08" PRIx32, ec,
                                  SERROR_ESR_EC_SERROR, esr32);
         if (!(esr32 & SERROR_ESR_IL))
-                return diag_fail(diag, "IL is 0 in ESR 0x%08" PRIx32 "; an SError ESR has IL=1", esr32);
+                return diag_fail(diag, -EINVAL, "IL is 0 in ESR 0x%08" PRIx32 "; an SError ESR has IL=1", esr32);
 
         return serror_syndrome_from_iss(esr32 & SERROR_ISS_MASK, flags, ret, diag);
 }
@@ -351,7 +295,7 @@ typedef struct parse_state {
 
 static int parse_set_aet(parse_state *st, serror_aet aet, serror_diag *diag) {
         if (st->have_aet)
-                return diag_fail(diag, "AET given twice: %s, then %s", aet_table[st->aet].name, aet_table[aet].name);
+                return diag_fail(diag, -EINVAL, "AET given twice: %s, then %s", aet_table[st->aet].name, aet_table[aet].name);
         st->have_aet = true;
         st->aet = aet;
         return 0;
@@ -367,7 +311,7 @@ static int parse_aet_value(parse_state *st, text_slice value, serror_diag *diag)
 
         r = slice_to_u32(value, &code);
         if (r < 0)
-                return diag_fail(diag, "AET '%.*s' is not an error type (valid: " AET_VALID_NAMES ")",
+                return diag_fail(diag, -EINVAL, "AET '%.*s' is not an error type (valid: " AET_VALID_NAMES ")",
                                  slice_quote_length(value), value.start);
         r = check_aet_code(code, diag);
         if (r < 0)
@@ -387,7 +331,7 @@ static int parse_dfsc_value(parse_state *st, text_slice value, serror_diag *diag
         else {
                 r = slice_to_u32(value, &code);
                 if (r < 0)
-                        return diag_fail(diag, "DFSC '%.*s' is not a fault status code "
+                        return diag_fail(diag, -EINVAL, "DFSC '%.*s' is not a fault status code "
                                          "(valid: uncategorized, async, 0x00, 0x11)",
                                          slice_quote_length(value), value.start);
                 r = check_dfsc_code(code, diag);
@@ -397,7 +341,7 @@ static int parse_dfsc_value(parse_state *st, text_slice value, serror_diag *diag
         }
 
         if (st->have_dfsc)
-                return diag_fail(diag, "DFSC given twice: %s, then %s", serror_dfsc_to_string(st->dfsc),
+                return diag_fail(diag, -EINVAL, "DFSC given twice: %s, then %s", serror_dfsc_to_string(st->dfsc),
                                  serror_dfsc_to_string(dfsc));
         st->have_dfsc = true;
         st->dfsc = dfsc;
@@ -410,13 +354,13 @@ static int parse_iss_value(parse_state *st, text_slice value, serror_diag *diag)
 
         r = slice_to_u32(value, &iss);
         if (r == -ERANGE)
-                return diag_fail(diag, "ISS '%.*s' does not fit in 32 bits", slice_quote_length(value), value.start);
+                return diag_fail(diag, -EINVAL, "ISS '%.*s' does not fit in 32 bits", slice_quote_length(value), value.start);
         if (r < 0)
-                return diag_fail(diag, "ISS '%.*s' is not a number (hex with 0x, or decimal)",
+                return diag_fail(diag, -EINVAL, "ISS '%.*s' is not a number (hex with 0x, or decimal)",
                                  slice_quote_length(value), value.start);
 
         if (st->have_iss)
-                return diag_fail(diag, "ISS given twice: 0x%" PRIx32 ", then 0x%" PRIx32, st->iss, iss);
+                return diag_fail(diag, -EINVAL, "ISS given twice: 0x%" PRIx32 ", then 0x%" PRIx32, st->iss, iss);
         st->have_iss = true;
         st->iss = iss;
         return 0;
@@ -428,18 +372,18 @@ static int parse_impdef_value(parse_state *st, text_slice value, serror_diag *di
 
         r = slice_to_u32(value, &impdef);
         if (r == -ERANGE)
-                return diag_fail(diag, "IDS impdef '%.*s' does not fit in ISS[23:0] (24 bits)",
+                return diag_fail(diag, -EINVAL, "IDS impdef '%.*s' does not fit in ISS[23:0] (24 bits)",
                                  slice_quote_length(value), value.start);
         if (r < 0)
-                return diag_fail(diag, "IDS impdef '%.*s' is not a number (hex with 0x, or decimal)",
+                return diag_fail(diag, -EINVAL, "IDS impdef '%.*s' is not a number (hex with 0x, or decimal)",
                                  slice_quote_length(value), value.start);
         if (impdef & ~SERROR_ISS_IMPDEF_MASK)
-                return diag_fail(diag, "IDS impdef 0x%" PRIx32 " does not fit in ISS[23:0] (24 bits)", impdef);
+                return diag_fail(diag, -EINVAL, "IDS impdef 0x%" PRIx32 " does not fit in ISS[23:0] (24 bits)", impdef);
         if (!(st->flags & SERROR_ALLOW_IDS))
-                return diag_fail(diag, "IDS=1 (impdef=0x%06" PRIx32 ") " IDS_OPT_IN_REASON, impdef);
+                return diag_fail(diag, -EINVAL, "IDS=1 (impdef=0x%06" PRIx32 ") " IDS_OPT_IN_REASON, impdef);
 
         if (st->have_impdef)
-                return diag_fail(diag, "IDS impdef given twice: 0x%06" PRIx32 ", then 0x%06" PRIx32, st->impdef,
+                return diag_fail(diag, -EINVAL, "IDS impdef given twice: 0x%06" PRIx32 ", then 0x%06" PRIx32, st->impdef,
                                  impdef);
         st->have_impdef = true;
         st->impdef = impdef;
@@ -459,16 +403,16 @@ static int parse_token(parse_state *st, text_slice token, serror_diag *diag) {
                 value = slice_trim((text_slice) { token.start + i + 1, token.length - i - 1 });
 
                 if (slice_is(key, "iesb") || slice_is(key, "ea"))
-                        return diag_fail(diag, "%s takes no value ('%.*s'); write '%s' alone",
+                        return diag_fail(diag, -EINVAL, "%s takes no value ('%.*s'); write '%s' alone",
                                          slice_is(key, "iesb") ? "IESB" : "EA", slice_quote_length(token), token.start,
                                          slice_is(key, "iesb") ? "iesb" : "ea");
                 if (!slice_is(key, "aet") && !slice_is(key, "dfsc") && !slice_is(key, "iss") &&
                     !slice_is(key, "impdef"))
-                        return diag_fail(diag, "unknown syndrome field '%.*s' in '%.*s' "
+                        return diag_fail(diag, -EINVAL, "unknown syndrome field '%.*s' in '%.*s' "
                                          "(known: aet=, dfsc=, iss=, impdef=)",
                                          slice_quote_length(key), key.start, slice_quote_length(token), token.start);
                 if (value.length == 0)
-                        return diag_fail(diag, "syndrome field '%.*s=' has no value", slice_quote_length(key),
+                        return diag_fail(diag, -EINVAL, "syndrome field '%.*s=' has no value", slice_quote_length(key),
                                          key.start);
 
                 if (slice_is(key, "aet"))
@@ -485,13 +429,13 @@ static int parse_token(parse_state *st, text_slice token, serror_diag *diag) {
 
         if (slice_is(token, "iesb")) {
                 if (st->have_iesb)
-                        return diag_fail(diag, "IESB given twice");
+                        return diag_fail(diag, -EINVAL, "IESB given twice");
                 st->have_iesb = true;
                 return 0;
         }
         if (slice_is(token, "ea")) {
                 if (st->have_ea)
-                        return diag_fail(diag, "EA given twice");
+                        return diag_fail(diag, -EINVAL, "EA given twice");
                 st->have_ea = true;
                 return 0;
         }
@@ -499,7 +443,7 @@ static int parse_token(parse_state *st, text_slice token, serror_diag *diag) {
                 if (aet_table[i].token && slice_is(token, aet_table[i].token))
                         return parse_set_aet(st, (serror_aet) i, diag);
 
-        return diag_fail(diag, "unknown syndrome field '%.*s' (known: uc, ueu, ueo, uer, ce, aet=, iesb, ea, dfsc=, "
+        return diag_fail(diag, -EINVAL, "unknown syndrome field '%.*s' (known: uc, ueu, ueo, uer, ce, aet=, iesb, ea, dfsc=, "
                          "iss=, impdef=, or a number for the whole ISS)",
                          slice_quote_length(token), token.start);
 }
@@ -511,28 +455,28 @@ static int parse_finish(const parse_state *st, serror_syndrome *ret, serror_diag
 
         if (st->have_iss) {
                 if (st->n_fields > 1)
-                        return diag_fail(diag, "ISS 0x%" PRIx32 " gives the whole syndrome and cannot be combined "
+                        return diag_fail(diag, -EINVAL, "ISS 0x%" PRIx32 " gives the whole syndrome and cannot be combined "
                                          "with other fields", st->iss);
                 return serror_syndrome_from_iss(st->iss, st->flags, ret, diag);
         }
 
         if (st->have_impdef) {
                 if (st->n_fields > 1)
-                        return diag_fail(diag, "IDS impdef=0x%06" PRIx32 " cannot be combined with other fields: "
+                        return diag_fail(diag, -EINVAL, "IDS impdef=0x%06" PRIx32 " cannot be combined with other fields: "
                                          "with IDS=1 all of ISS[23:0] is IMPLEMENTATION DEFINED", st->impdef);
                 s.ids = true;
                 s.impdef = st->impdef;
         } else {
                 if (!st->have_aet && !st->have_dfsc)
-                        return diag_fail(diag, "DFSC not given: %s alone needs an AET name (uc, ueu, ueo, uer, ce) "
+                        return diag_fail(diag, -EINVAL, "DFSC not given: %s alone needs an AET name (uc, ueu, ueo, uer, ce) "
                                          "or dfsc=", st->have_iesb ? "IESB" : "EA");
 
                 s.dfsc = st->have_dfsc ? st->dfsc : SERROR_DFSC_ASYNC;
                 if (s.dfsc == SERROR_DFSC_UNCATEGORIZED && st->have_aet)
-                        return diag_fail(diag, "AET %s is valid only with DFSC 0b010001 (async), "
+                        return diag_fail(diag, -EINVAL, "AET %s is valid only with DFSC 0b010001 (async), "
                                          "not with DFSC 0b000000 (uncategorized)", aet_table[st->aet].name);
                 if (s.dfsc == SERROR_DFSC_UNCATEGORIZED && st->have_iesb)
-                        return diag_fail(diag, "IESB is valid only with DFSC 0b010001 (async), "
+                        return diag_fail(diag, -EINVAL, "IESB is valid only with DFSC 0b010001 (async), "
                                          "not with DFSC 0b000000 (uncategorized)");
 
                 s.aet = st->have_aet ? st->aet : SERROR_AET_UC;
@@ -557,9 +501,9 @@ int serror_syndrome_parse(const char *text, unsigned flags, serror_syndrome *ret
         if (r < 0)
                 return r;
         if (!ret)
-                return diag_fail(diag, "no place to store the parsed syndrome");
+                return diag_fail(diag, -EINVAL, "no place to store the parsed syndrome");
         if (!text || slice_trim((text_slice) { text, strlen(text) }).length == 0)
-                return diag_fail(diag, "syndrome text is empty (expected e.g. 'uer', 'ce,iesb' or 'iss=0xc11')");
+                return diag_fail(diag, -EINVAL, "syndrome text is empty (expected e.g. 'uer', 'ce,iesb' or 'iss=0xc11')");
 
         for (p = text;;) {
                 const char *comma = strchr(p, ',');
@@ -568,7 +512,7 @@ int serror_syndrome_parse(const char *text, unsigned flags, serror_syndrome *ret
                 token = slice_trim(token);
                 st.n_fields++;
                 if (token.length == 0)
-                        return diag_fail(diag, "syndrome field %u is empty (a stray or doubled comma)", st.n_fields);
+                        return diag_fail(diag, -EINVAL, "syndrome field %u is empty (a stray or doubled comma)", st.n_fields);
 
                 r = parse_token(&st, token, diag);
                 if (r < 0)
