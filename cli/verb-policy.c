@@ -163,31 +163,6 @@ int policy_arg_vm(const char *value) {
 DEFINE_TRIVIAL_CLEANUP_FUNC(Policy *, policy_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(PolicyPlan *, policy_plan_free);
 
-/* Reads a policy file. 0; -EFBIG with *too_big the file's size (0 when a
- * pipe or the like ran past the limit); or -errno. */
-static int read_policy_file(const char *path, char **ret_text, size_t *ret_size, size_t *too_big) {
-        _cleanup_close_ int fd = -EBADF;
-        struct stat st;
-        int r;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return negative_errno();
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
-        if (S_ISDIR(st.st_mode))
-                return -EISDIR;
-        if (S_ISREG(st.st_mode) && (uint64_t) st.st_size > POLICY_TEXT_MAX) {
-                *too_big = (size_t) st.st_size;
-                return -EFBIG;
-        }
-
-        /* The user named it: a pipe (say /dev/stdin) is fine here. */
-        r = read_fd_whole(fd, POLICY_TEXT_MAX, ret_text, ret_size);
-        if (r == -EFBIG)
-                *too_big = 0;
-        return r;
-}
 
 /* Reads and parses one file. A file that cannot be read: a -errno (never
  * -EINVAL) with the reason in why. Text that is not a valid policy, too long
@@ -197,7 +172,7 @@ static int load_policy(const char *path, Policy **ret, PolicyDiag *diag, char *w
         size_t size = 0, too_big = 0;
         int r;
 
-        r = read_policy_file(path, &text, &size, &too_big);
+        r = read_named_file(path, POLICY_TEXT_MAX, &text, &size, &too_big);
         if (r == -EFBIG) {
                 memset(diag, 0, sizeof(*diag));
                 diag->n_errors = 1;

@@ -22,6 +22,11 @@
  */
 int read_regular_file(const char *path, size_t max, char **ret, size_t *ret_size);
 
+/* The same for a file a user named on the command line: a pipe or a device
+ * (/dev/stdin) is read too, and may block as the user expects. -EFBIG with
+ * *ret_file_size the regular file's size, or 0 when a stream ran past max. */
+int read_named_file(const char *path, size_t max, char **ret, size_t *ret_size, size_t *ret_file_size);
+
 /* Reads fd to its end (a pipe too) into a NUL-terminated buffer of at most
  * max bytes: 0, -EFBIG past max, or -errno. */
 int read_fd_whole(int fd, size_t max, char **ret, size_t *ret_size);
