@@ -78,6 +78,7 @@ expect "serrorctl inject " "db-2 web-1"
 expect "serrorctl detach w" "web-1"
 expect "serrorctl history --vm " "db-2 web-1"
 expect "serrorctl inject web-1 ue" "ueo uer ueu"
+expect "serrorctl inject web-1 sr" "srao srar"
 expect_has "serrorctl inject web-1 --" --vcpu --on-pending --timeout --no-wait --dry-run --json
 expect "serrorctl inject web-1 uer --on-pending " "defer merge skip"
 expect "serrorctl inject --vcpu all web-1 uer --on-pending d" "defer"
