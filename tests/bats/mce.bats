@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# x86 machine checks through serrord and libserror-agent: each preset in the test guest's #MC handler with the bank values written, MCIP and the three modes, CR4.MCE clear, a VMM that never set up MCE, policies, refusals.
+# x86 machine checks through serrord and libserror-agent, and x86's answer to an SError: each preset in the test guest's #MC handler with the bank values written, MCIP and the three modes, CR4.MCE clear, a VMM that never set up MCE, policies, refusals.
 # The tests that need x86 vcpus run in the x86 tier (tests/e2e/x86-bats-tier); the refusals run everywhere.
 
 load helpers
@@ -77,6 +77,24 @@ nth() {
         esac
         # Nothing was sent, nothing recorded.
         [ "$(serrorctl history --json | jq length)" = 0 ]
+}
+
+@test "on x86_64 an SError request fails with a message pointing at machine checks, in both agent modes and both paths" {
+        require_x86_vmm
+        start_vmm vm-a 4 --vcpus=2 --agent-mode=poll
+        start_vmm vm-b 5 --vcpus=1 --agent-mode=thread --no-pre-run
+        wait_until 50 vm_vcpus_are vm-a "[0,1]"
+        wait_until 50 vm_vcpus_are vm-b "[0]"
+        for vm in vm-a vm-b; do
+                run serrorctl inject --vcpu=all --json "$vm" uer
+                assert_failure 1
+                [ "$(jq -r '[.[].outcome] | unique | join(",")' <<<"$output")" = failed ]
+                [ "$(jq -r '[.[].error] | unique | join(",")' <<<"$output")" = EOPNOTSUPP ]
+                [ "$(jq -r '.[0].message' <<<"$output")" = "SError injection needs an arm64 KVM host; on x86 inject a machine check (srao, srar, ucna, fatal, mce:...)" ]
+        done
+        run serrorctl inject vm-a uer
+        assert_failure 1
+        assert_line --index 0 "vm-a vcpu 0: failed (EOPNOTSUPP: SError injection needs an arm64 KVM host; on x86 inject a machine check (srao, srar, ucna, fatal, mce:...))"
 }
 
 @test "srao lands in the guest's #MC handler with exactly the bank values written, through both agent paths" {
