@@ -126,16 +126,11 @@ static struct json_object *mcg_state_to_json(const VcpuState *s) {
         return o;
 }
 
-static struct json_object *mce_record_to_json(const Record *r, const serror_mce *m) {
-        struct json_object *o = json_object_new_object(), *e = json_object_new_object(), *w;
+/* The fields of a machine check's record: its values, and MCG_STATUS for the states. */
+static void add_mce_fields(struct json_object *o, const Record *r, const serror_mce *m) {
+        struct json_object *e = json_object_new_object(), *w;
         char hex[24];
 
-        json_object_object_add(o, "id", json_object_new_uint64(r->id));
-        json_object_object_add(o, "requested_timestamp_usec", json_object_new_uint64(r->requested_usec));
-        json_object_object_add(o, "vm", json_object_new_string(r->vm));
-        json_object_object_add(o, "vcpu", json_object_new_int64(r->vcpu));
-        json_object_object_add(o, "kind", json_object_new_string("machine-check"));
-        json_object_object_add(o, "syndrome", json_object_new_string(r->syndrome));
         json_object_object_add(e, "class",
                                json_object_new_string(serror_mce_class_to_string(serror_mce_classify(m)) ?: "?"));
         json_object_object_add(e, "bank", json_object_new_int64(m->bank));
@@ -148,11 +143,6 @@ static struct json_object *mce_record_to_json(const Record *r, const serror_mce 
         snprintf(hex, sizeof(hex), "0x%" PRIx64, m->mcg_status);
         json_object_object_add(e, "mcg_status", json_object_new_string(hex));
         json_object_object_add(o, "mce", e);
-        json_object_object_add(o, "on_pending", json_object_new_string(r->mode));
-        json_object_object_add(o, "outcome", json_object_new_string(r->outcome));
-        json_object_object_add(o, "errno", json_object_new_int(r->error));
-        json_object_object_add(o, "error", r->error ? json_object_new_string(strerrorname_np(r->error) ?: "?") : NULL);
-        json_object_object_add(o, "message", json_object_new_string(r->message));
         json_object_object_add(o, "before", mcg_state_to_json(&r->before));
         if (r->written) {
                 w = json_object_new_object();
@@ -162,27 +152,14 @@ static struct json_object *mce_record_to_json(const Record *r, const serror_mce 
         } else
                 json_object_object_add(o, "written", NULL);
         json_object_object_add(o, "after", mcg_state_to_json(&r->after));
-        json_object_object_add(o, "latency_usec", json_object_new_uint64(r->latency_usec));
-        json_object_object_add(o, "agent_usec", json_object_new_uint64(r->agent_usec));
-        json_object_object_add(o, "origin", json_object_new_string(r->origin));
-        return o;
 }
 
-static struct json_object *record_to_json(const Record *r) {
-        struct json_object *o, *w;
-        serror_mce mce;
+/* The fields of an SError's record: the syndrome's ISS and ESR, the states, and what the guest reads. */
+static void add_serror_fields(struct json_object *o, const Record *r) {
+        struct json_object *w;
+        uint32_t esr;
         char hex[24];
 
-        if (record_mce(r, &mce))
-                return mce_record_to_json(r, &mce);
-        o = json_object_new_object();
-
-        json_object_object_add(o, "id", json_object_new_uint64(r->id));
-        json_object_object_add(o, "requested_timestamp_usec", json_object_new_uint64(r->requested_usec));
-        json_object_object_add(o, "vm", json_object_new_string(r->vm));
-        json_object_object_add(o, "vcpu", json_object_new_int64(r->vcpu));
-        json_object_object_add(o, "kind", json_object_new_string("serror"));
-        json_object_object_add(o, "syndrome", json_object_new_string(r->syndrome));
         snprintf(hex, sizeof(hex), "0x%06" PRIx32, r->iss);
         json_object_object_add(o, "iss", json_object_new_string(hex));
         if (r->has_esr) {
@@ -190,11 +167,6 @@ static struct json_object *record_to_json(const Record *r) {
                 json_object_object_add(o, "esr", json_object_new_string(hex));
         } else
                 json_object_object_add(o, "esr", NULL);
-        json_object_object_add(o, "on_pending", json_object_new_string(r->mode));
-        json_object_object_add(o, "outcome", json_object_new_string(r->outcome));
-        json_object_object_add(o, "errno", json_object_new_int(r->error));
-        json_object_object_add(o, "error", r->error ? json_object_new_string(strerrorname_np(r->error) ?: "?") : NULL);
-        json_object_object_add(o, "message", json_object_new_string(r->message));
         json_object_object_add(o, "before", state_to_json(&r->before));
         if (r->written) {
                 w = json_object_new_object();
@@ -205,17 +177,35 @@ static struct json_object *record_to_json(const Record *r) {
         } else
                 json_object_object_add(o, "written", NULL);
         json_object_object_add(o, "after", state_to_json(&r->after));
-        {
-                uint32_t esr;
+        /* "esr" is what was asked for; this is what the guest gets (a coalesced or
+         * skipped request leaves the earlier syndrome in place). */
+        if (guest_esr(r, &esr) != GUEST_ESR_NONE) {
+                snprintf(hex, sizeof(hex), "0x%08" PRIx32, esr);
+                json_object_object_add(o, "guest_esr", json_object_new_string(hex));
+        } else
+                json_object_object_add(o, "guest_esr", NULL);
+}
 
-                /* "esr" is what was asked for; this is what the guest gets (a coalesced or
-                 * skipped request leaves the earlier syndrome in place). */
-                if (guest_esr(r, &esr) != GUEST_ESR_NONE) {
-                        snprintf(hex, sizeof(hex), "0x%08" PRIx32, esr);
-                        json_object_object_add(o, "guest_esr", json_object_new_string(hex));
-                } else
-                        json_object_object_add(o, "guest_esr", NULL);
-        }
+static struct json_object *record_to_json(const Record *r) {
+        struct json_object *o = json_object_new_object();
+        serror_mce mce;
+        bool is_mce = record_mce(r, &mce);
+
+        json_object_object_add(o, "id", json_object_new_uint64(r->id));
+        json_object_object_add(o, "requested_timestamp_usec", json_object_new_uint64(r->requested_usec));
+        json_object_object_add(o, "vm", json_object_new_string(r->vm));
+        json_object_object_add(o, "vcpu", json_object_new_int64(r->vcpu));
+        json_object_object_add(o, "kind", json_object_new_string(is_mce ? "machine-check" : "serror"));
+        json_object_object_add(o, "syndrome", json_object_new_string(r->syndrome));
+        json_object_object_add(o, "on_pending", json_object_new_string(r->mode));
+        json_object_object_add(o, "outcome", json_object_new_string(r->outcome));
+        json_object_object_add(o, "errno", json_object_new_int(r->error));
+        json_object_object_add(o, "error", r->error ? json_object_new_string(strerrorname_np(r->error) ?: "?") : NULL);
+        json_object_object_add(o, "message", json_object_new_string(r->message));
+        if (is_mce)
+                add_mce_fields(o, r, &mce);
+        else
+                add_serror_fields(o, r);
         json_object_object_add(o, "latency_usec", json_object_new_uint64(r->latency_usec));
         json_object_object_add(o, "agent_usec", json_object_new_uint64(r->agent_usec));
         json_object_object_add(o, "origin", json_object_new_string(r->origin));
