@@ -2,11 +2,11 @@
 /* libserror-agent's timing arithmetic: reconnect backoff, deadlines, kick schedules. */
 #include "agent-backoff.h"
 
-void agent_backoff_reset(agent_backoff *b) {
+void agent_backoff_reset(AgentBackoff *b) {
         b->next_ns = AGENT_BACKOFF_MIN_NS;
 }
 
-uint64_t agent_backoff_next(agent_backoff *b) {
+uint64_t agent_backoff_next(AgentBackoff *b) {
         uint64_t delay = b->next_ns;
 
         if (delay < AGENT_BACKOFF_MIN_NS)

@@ -50,14 +50,14 @@
 /* "No time": no deadline, no wake-up wanted. */
 #define AGENT_TIME_NONE UINT64_C(0)
 
-typedef struct agent_backoff {
+typedef struct AgentBackoff {
         uint64_t next_ns; /* the delay the next failure gets; 0 means AGENT_BACKOFF_MIN_NS */
-} agent_backoff;
+} AgentBackoff;
 
 /* After a successful HELLO: the next failure waits AGENT_BACKOFF_MIN_NS again. */
-void agent_backoff_reset(agent_backoff *b);
+void agent_backoff_reset(AgentBackoff *b);
 /* The delay to wait after a failure; each call doubles the next one, up to the cap. */
-uint64_t agent_backoff_next(agent_backoff *b);
+uint64_t agent_backoff_next(AgentBackoff *b);
 
 /* a + b, saturating at UINT64_MAX: a deadline never wraps into the past. */
 uint64_t agent_time_add(uint64_t a, uint64_t b);

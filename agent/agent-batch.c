@@ -12,12 +12,12 @@
 
 #include "agent-batch.h"
 
-void agent_batches_init(agent_batches *s, unsigned max_held, uint64_t hold_ns, agent_batch_send_fn send,
+void agent_batches_init(AgentBatches *s, unsigned max_held, uint64_t hold_ns, agent_batch_send_fn send,
                         void *userdata) {
-        *s = (agent_batches) { .current = 1, .max_held = max_held, .hold_ns = hold_ns, .send = send, .userdata = userdata };
+        *s = (AgentBatches) { .current = 1, .max_held = max_held, .hold_ns = hold_ns, .send = send, .userdata = userdata };
 }
 
-static agent_batch *batch_find(agent_batches *s, uint64_t id) {
+static AgentBatch *batch_find(AgentBatches *s, uint64_t id) {
         if (id == 0)
                 return NULL;
         for (unsigned i = 0; i < AGENT_BATCHES_MAX; i++)
@@ -26,13 +26,13 @@ static agent_batch *batch_find(agent_batches *s, uint64_t id) {
         return NULL;
 }
 
-uint64_t agent_batches_join(agent_batches *s) {
-        agent_batch *b = batch_find(s, s->current);
+uint64_t agent_batches_join(AgentBatches *s) {
+        AgentBatch *b = batch_find(s, s->current);
 
         for (unsigned i = 0; !b && i < AGENT_BATCHES_MAX; i++)
                 if (s->slots[i].id == 0) {
                         b = &s->slots[i];
-                        *b = (agent_batch) { .id = s->current };
+                        *b = (AgentBatch) { .id = s->current };
                 }
         if (!b)
                 return 0;
@@ -41,7 +41,7 @@ uint64_t agent_batches_join(agent_batches *s) {
         return b->id;
 }
 
-void agent_batches_next(agent_batches *s) {
+void agent_batches_next(AgentBatches *s) {
         if (s->used) {
                 s->current++;
                 if (s->current == 0) /* 0 means "none" */
@@ -52,8 +52,8 @@ void agent_batches_next(agent_batches *s) {
 
 /* Sends what b holds, in the order it ended; frees the slot once nothing of b
  * is live or held. */
-static void batch_release(agent_batches *s, agent_batch *b) {
-        agent_held **link = &s->head, *h;
+static void batch_release(AgentBatches *s, AgentBatch *b) {
+        AgentHeld **link = &s->head, *h;
 
         s->tail = NULL;
         while ((h = *link)) {
@@ -69,18 +69,18 @@ static void batch_release(agent_batches *s, agent_batch *b) {
         }
         b->held_since_ns = 0;
         if (b->live == 0)
-                *b = (agent_batch) {};
+                *b = (AgentBatch) {};
 }
 
-void agent_batches_end(agent_batches *s, uint64_t batch, uint64_t id, const attach_inject_result *res, bool wanted,
+void agent_batches_end(AgentBatches *s, uint64_t batch, uint64_t id, const AttachInjectResult *res, bool wanted,
                        uint64_t now) {
-        agent_batch *b = batch_find(s, batch);
-        agent_held *h;
+        AgentBatch *b = batch_find(s, batch);
+        AgentHeld *h;
 
         if (b && b->live > 0)
                 b->live--;
         if (wanted && b && b->live > 0 && s->n_held < s->max_held && (h = calloc(1, sizeof(*h)))) {
-                *h = (agent_held) { .batch = b->id, .id = id, .res = *res };
+                *h = (AgentHeld) { .batch = b->id, .id = id, .res = *res };
                 if (s->tail)
                         s->tail->next = h;
                 else
@@ -98,8 +98,8 @@ void agent_batches_end(agent_batches *s, uint64_t batch, uint64_t id, const atta
                 s->send(s->userdata, id, res);
 }
 
-void agent_batches_discard(agent_batches *s, uint64_t batch) {
-        agent_batch *b = batch_find(s, batch);
+void agent_batches_discard(AgentBatches *s, uint64_t batch) {
+        AgentBatch *b = batch_find(s, batch);
 
         if (!b || b->live == 0)
                 return;
@@ -108,11 +108,11 @@ void agent_batches_discard(agent_batches *s, uint64_t batch) {
                 batch_release(s, b);
 }
 
-uint64_t agent_batches_run(agent_batches *s, uint64_t now) {
+uint64_t agent_batches_run(AgentBatches *s, uint64_t now) {
         uint64_t wake = 0;
 
         for (unsigned i = 0; i < AGENT_BATCHES_MAX; i++) {
-                agent_batch *b = &s->slots[i];
+                AgentBatch *b = &s->slots[i];
                 uint64_t due;
 
                 if (b->id == 0 || b->held_since_ns == 0)
@@ -126,8 +126,8 @@ uint64_t agent_batches_run(agent_batches *s, uint64_t now) {
         return wake;
 }
 
-void agent_batches_forget(agent_batches *s) {
-        agent_held *h, *next;
+void agent_batches_forget(AgentBatches *s) {
+        AgentHeld *h, *next;
 
         for (h = s->head; h; h = next) {
                 next = h->next;
@@ -136,5 +136,5 @@ void agent_batches_forget(agent_batches *s) {
         s->head = s->tail = NULL;
         s->n_held = 0;
         for (unsigned i = 0; i < AGENT_BATCHES_MAX; i++)
-                s->slots[i] = (agent_batch) {};
+                s->slots[i] = (AgentBatch) {};
 }

@@ -16,7 +16,7 @@
  * many shows up as fds to close rather than as silently dropped ones. */
 
 static void conn_drop_now(serror_agent *a, int error, const char *why);
-static int pending_add(serror_agent *a, uint64_t id, attach_msg_type type, uint32_t vcpu);
+static int pending_add(serror_agent *a, uint64_t id, AttachMsgType type, uint32_t vcpu);
 
 static uint64_t conn_next_id(serror_agent *a) {
         uint64_t id = a->next_id++;
@@ -98,7 +98,7 @@ void agent_conn_connect(serror_agent *a) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         struct epoll_event ev = { .events = EPOLLIN, .data.u32 = AGENT_EV_SOCKET };
         _cleanup_close_ int fd = -EBADF;
-        attach_msg m = {};
+        AttachMsg m = {};
         int r;
 
         if (a->state != AGENT_CONN_WAITING || a->sock_fd >= 0)
@@ -171,7 +171,7 @@ static void conn_drop_now(serror_agent *a, int error, const char *why) {
         a->n_pending = 0;
         a->n_attach_pending = 0;
         a->n_detach_pending = 0;
-        for (agent_vcpu *v = a->vcpus; v; v = v->all_next) {
+        for (AgentVcpu *v = a->vcpus; v; v = v->all_next) {
                 /* Refused ones are tried again on the next connection. */
                 v->attach = AGENT_VCPU_LOCAL;
                 v->attach_id = 0;
@@ -207,7 +207,7 @@ static void conn_drop_later(serror_agent *a, int error) {
 
 /* ---------------------------------------------------------------- sending */
 
-int agent_conn_queue(serror_agent *a, const attach_msg *m) {
+int agent_conn_queue(serror_agent *a, const AttachMsg *m) {
         uint8_t buf[ATTACH_MSG_SIZE_MAX];
         serror_diag diag = {};
         size_t len;
@@ -227,21 +227,21 @@ int agent_conn_queue(serror_agent *a, const attach_msg *m) {
         return r;
 }
 
-static int pending_add(serror_agent *a, uint64_t id, attach_msg_type type, uint32_t vcpu) {
+static int pending_add(serror_agent *a, uint64_t id, AttachMsgType type, uint32_t vcpu) {
         if (a->n_pending >= a->n_pending_allocated) {
                 size_t n = a->n_pending_allocated ? a->n_pending_allocated * 2 : 16;
-                agent_pending *p = reallocarray(a->pending, n, sizeof(*p));
+                AgentPending *p = reallocarray(a->pending, n, sizeof(*p));
 
                 if (!p)
                         return -ENOMEM;
                 a->pending = p;
                 a->n_pending_allocated = n;
         }
-        a->pending[a->n_pending++] = (agent_pending) { .id = id, .type = type, .vcpu = vcpu };
+        a->pending[a->n_pending++] = (AgentPending) { .id = id, .type = type, .vcpu = vcpu };
         return 0;
 }
 
-static bool pending_take(serror_agent *a, uint64_t id, agent_pending *ret) {
+static bool pending_take(serror_agent *a, uint64_t id, AgentPending *ret) {
         for (size_t i = 0; i < a->n_pending; i++)
                 if (a->pending[i].id == id) {
                         *ret = a->pending[i];
@@ -255,9 +255,9 @@ static bool pending_take(serror_agent *a, uint64_t id, agent_pending *ret) {
 /* Lock held, READY. Returns -EAGAIN when the socket is full, 0 when all went
  * out, or another -errno that ends the connection. */
 static int send_vcpu_detaches(serror_agent *a) {
-        for (agent_vcpu *v = a->vcpus; v && a->n_detach_pending > 0; v = v->all_next) {
+        for (AgentVcpu *v = a->vcpus; v && a->n_detach_pending > 0; v = v->all_next) {
                 uint8_t data[ATTACH_MSG_SIZE_MAX];
-                attach_msg m = {};
+                AttachMsg m = {};
                 size_t len;
                 int r;
 
@@ -284,10 +284,10 @@ static int send_vcpu_detaches(serror_agent *a) {
 static int send_vcpu_attaches(serror_agent *a) {
         char buf[AGENT_STRERROR_MAX];
 
-        for (agent_vcpu *v = a->vcpus; v && a->n_attach_pending > 0; v = v->all_next) {
+        for (AgentVcpu *v = a->vcpus; v && a->n_attach_pending > 0; v = v->all_next) {
                 uint8_t data[ATTACH_MSG_SIZE_MAX];
                 serror_diag diag = {};
-                attach_msg m = {};
+                AttachMsg m = {};
                 size_t len;
                 int r;
 
@@ -295,7 +295,7 @@ static int send_vcpu_attaches(serror_agent *a) {
                         continue;
                 m.type = ATTACH_MSG_VCPU_ATTACH;
                 m.request_id = conn_next_id(a);
-                m.vcpu_attach = (attach_vcpu_attach) { .vcpu = v->index, .tid = v->tid, .kick_signal = v->kick_signal };
+                m.vcpu_attach = (AttachVcpuAttach) { .vcpu = v->index, .tid = v->tid, .kick_signal = v->kick_signal };
                 r = attach_msg_encode(&m, data, sizeof(data), &len, &diag);
                 if (r >= 0)
                         r = attach_socket_send(a->sock_fd, data, len, v->fd);
@@ -365,7 +365,7 @@ void agent_conn_flush(serror_agent *a) {
 
 void agent_conn_close_for_free(serror_agent *a) {
         uint8_t data[ATTACH_MSG_SIZE_MAX];
-        attach_msg m = { .type = ATTACH_MSG_BYE };
+        AttachMsg m = { .type = ATTACH_MSG_BYE };
         size_t len;
 
         if (a->sock_fd < 0)
@@ -388,7 +388,7 @@ void agent_conn_close_for_free(serror_agent *a) {
 
 /* ---------------------------------------------------------------- vcpus on the wire */
 
-void agent_conn_vcpu_added(serror_agent *a, agent_vcpu *v) {
+void agent_conn_vcpu_added(serror_agent *a, AgentVcpu *v) {
         v->attach_id = 0;
         if (a->state == AGENT_CONN_READY) {
                 v->attach = AGENT_VCPU_PENDING;
@@ -398,7 +398,7 @@ void agent_conn_vcpu_added(serror_agent *a, agent_vcpu *v) {
                 v->attach = AGENT_VCPU_LOCAL;
 }
 
-void agent_conn_vcpu_removed(serror_agent *a, agent_vcpu *v) {
+void agent_conn_vcpu_removed(serror_agent *a, AgentVcpu *v) {
         switch (v->attach) {
         case AGENT_VCPU_PENDING:
                 a->n_attach_pending--;
@@ -420,11 +420,11 @@ void agent_conn_vcpu_removed(serror_agent *a, agent_vcpu *v) {
 
 /* ---------------------------------------------------------------- receiving */
 
-static void reply_received(serror_agent *a, const attach_msg *m) {
-        const attach_reply *rp = &m->reply;
+static void reply_received(serror_agent *a, const AttachMsg *m) {
+        const AttachReply *rp = &m->reply;
         char buf[AGENT_STRERROR_MAX];
-        agent_pending p;
-        agent_vcpu *v;
+        AgentPending p;
+        AgentVcpu *v;
 
         if (m->request_id == 0) {
                 /* A connection-level notice; serrord closes the connection after it. */
@@ -506,7 +506,7 @@ static void reply_received(serror_agent *a, const attach_msg *m) {
 }
 
 static void queue_reply(serror_agent *a, uint64_t id, int error, const char *why) {
-        attach_msg m = { .type = ATTACH_MSG_REPLY, .request_id = id };
+        AttachMsg m = { .type = ATTACH_MSG_REPLY, .request_id = id };
 
         m.reply.status = error < 0 ? -error : error;
         attach_message_copy(m.reply.message, why);
@@ -528,10 +528,10 @@ static uint32_t inject_vcpu_of(const uint8_t *data, size_t len) {
 /* A record that did not decode, or that serrord may not send, or that came
  * with fds: answer it as doc/attach-protocol.md 3.1 and 8 say, and keep the
  * connection. decoded is the message when only its fds were wrong. */
-static void refuse_message(serror_agent *a, const uint8_t *data, size_t len, const attach_msg *decoded, int error,
+static void refuse_message(serror_agent *a, const uint8_t *data, size_t len, const AttachMsg *decoded, int error,
                            const char *why) {
-        attach_msg_type answer;
-        attach_header h;
+        AttachMsgType answer;
+        AttachHeader h;
 
         agent_log(a, SERROR_AGENT_LOG_WARNING, "bad message from serrord: %s", why);
         if (attach_header_decode(data, len, &h, NULL) < 0) {
@@ -541,12 +541,12 @@ static void refuse_message(serror_agent *a, const uint8_t *data, size_t len, con
                 return;
         }
 
-        answer = attach_msg_type_answer((attach_msg_type) h.type);
+        answer = attach_msg_type_answer((AttachMsgType) h.type);
         if (answer == 0) {
                 /* Answers are never answered (6.2); a malformed one ends the
                  * request it answers as failed. */
                 if (h.type == ATTACH_MSG_REPLY && h.request_id != 0) {
-                        attach_msg m = { .type = ATTACH_MSG_REPLY, .request_id = h.request_id };
+                        AttachMsg m = { .type = ATTACH_MSG_REPLY, .request_id = h.request_id };
 
                         m.reply.status = EBADMSG;
                         attach_message_copy(m.reply.message, why);
@@ -565,8 +565,8 @@ static void refuse_message(serror_agent *a, const uint8_t *data, size_t len, con
 
 static void message_received(serror_agent *a, const uint8_t *data, size_t len, bool bad_fds) {
         serror_diag diag = {};
-        attach_header h;
-        attach_msg m;
+        AttachHeader h;
+        AttachMsg m;
         char why[sizeof(diag.message) + 64];
         int r;
 
@@ -618,7 +618,7 @@ static void message_received(serror_agent *a, const uint8_t *data, size_t len, b
 static void conn_receive(serror_agent *a) {
         for (unsigned i = 0; i < AGENT_RECV_BATCH && a->sock_fd >= 0; i++) {
                 uint8_t data[ATTACH_MSG_SIZE_MAX];
-                attach_received rec;
+                AttachReceived rec;
                 char why[96];
                 int r;
 

@@ -9,14 +9,14 @@
 #include "agent-internal.h"
 #include "agent-kvm.h"
 
-_printf_(2, 0) static void exec_vmessage(agent_exec *x, const char *format, va_list ap) {
+_printf_(2, 0) static void exec_vmessage(AgentExec *x, const char *format, va_list ap) {
         char buf[AGENT_KVM_MESSAGE_MAX * 2];
 
         (void) vsnprintf(buf, sizeof(buf), format, ap);
         attach_message_copy(x->res.message, buf);
 }
 
-_printf_(2, 3) static void exec_message(agent_exec *x, const char *format, ...) {
+_printf_(2, 3) static void exec_message(AgentExec *x, const char *format, ...) {
         va_list ap;
 
         va_start(ap, format);
@@ -24,7 +24,7 @@ _printf_(2, 3) static void exec_message(agent_exec *x, const char *format, ...) 
         va_end(ap);
 }
 
-void agent_exec_fail(agent_exec *x, int error, const char *format, ...) {
+void agent_exec_fail(AgentExec *x, int error, const char *format, ...) {
         va_list ap;
         int e = error < 0 ? -error : error;
 
@@ -38,14 +38,14 @@ void agent_exec_fail(agent_exec *x, int error, const char *format, ...) {
         va_end(ap);
 }
 
-void agent_exec_expire(agent_exec *x, const char *why) {
+void agent_exec_expire(AgentExec *x, const char *why) {
         x->res.outcome = SERROR_OUTCOME_EXPIRED;
         x->res.error = 0;
         exec_message(x, "%s", why);
 }
 
-void agent_exec_finish(agent_exec *x, uint64_t done_ns) {
-        attach_inject_result *res = &x->res;
+void agent_exec_finish(AgentExec *x, uint64_t done_ns) {
+        AttachInjectResult *res = &x->res;
 
         if (res->outcome == SERROR_OUTCOME_FAILED && res->error == 0)
                 res->error = EIO;
@@ -69,7 +69,7 @@ static void syndrome_text(const serror_syndrome *s, char *buf, size_t size) {
 
 /* What the pending SError is, in the terms serror_decide() takes. KVM keeps
  * at most one (HCR_EL2.VSE with one VSESR_EL2, DOMAIN.md 3). */
-static serror_pending_kind classify_pending(const attach_vcpu_state *st, serror_syndrome *ret) {
+static serror_pending_kind classify_pending(const AttachVcpuState *st, serror_syndrome *ret) {
         if (!st->pending)
                 return SERROR_PENDING_NONE;
         /* kvm_inject_vabt() (no ESR given) leaves IDS = 1 in VSESR: that
@@ -92,7 +92,7 @@ static void describe_pending(serror_pending_kind kind, const serror_syndrome *pe
 
 /* A read succeeded: the vcpu was reached. For a deferred request, "before"
  * stays the state that made it wait. */
-static void exec_read(agent_exec *x, const attach_vcpu_state *st) {
+static void exec_read(AgentExec *x, const AttachVcpuState *st) {
         if (x->res.reached_ns == 0)
                 x->res.reached_ns = agent_now_ns();
         if (!x->have_before) {
@@ -102,10 +102,10 @@ static void exec_read(agent_exec *x, const attach_vcpu_state *st) {
 }
 
 /* The x86 machine check: the same steps, with MCG_STATUS.MCIP where arm64 has a pending SError. */
-static agent_exec_step exec_run_mce(int vcpu_fd, const attach_inject *in, const agent_exec_host *host, agent_exec *x,
-                                    const agent_exec_hooks *hooks) {
+static AgentExecStep exec_run_mce(int vcpu_fd, const AttachInject *in, const AgentExecHost *host, AgentExec *x,
+                                    const AgentExecHooks *hooks) {
         char msg[AGENT_KVM_MESSAGE_MAX], note[160] = "";
-        attach_vcpu_state st, after;
+        AttachVcpuState st, after;
         serror_mce_decision d;
         serror_outcome outcome;
         uint64_t bank_status;
@@ -150,7 +150,7 @@ static agent_exec_step exec_run_mce(int vcpu_fd, const attach_inject *in, const 
 
         outcome = x->waited ? SERROR_OUTCOME_DEFERRED : d.outcome;
         if (in->dry_run) {
-                x->res.written = (attach_vcpu_write) { .written = true, .has_esr = true, .esr = in->mce.status };
+                x->res.written = (AttachVcpuWrite) { .written = true, .has_esr = true, .esr = in->mce.status };
                 x->res.outcome = SERROR_OUTCOME_DRY_RUN;
                 exec_message(x, "dry run: would be %s", serror_outcome_to_string(outcome));
                 return AGENT_EXEC_DONE;
@@ -172,7 +172,7 @@ static agent_exec_step exec_run_mce(int vcpu_fd, const attach_inject *in, const 
                 agent_exec_fail(x, r, "%s", msg);
                 return AGENT_EXEC_DONE;
         }
-        x->res.written = (attach_vcpu_write) { .written = true, .has_esr = true, .esr = in->mce.status };
+        x->res.written = (AttachVcpuWrite) { .written = true, .has_esr = true, .esr = in->mce.status };
         x->res.outcome = outcome;
         if (hooks && hooks->written)
                 hooks->written(hooks->userdata, x);
@@ -204,11 +204,11 @@ static agent_exec_step exec_run_mce(int vcpu_fd, const attach_inject *in, const 
         return AGENT_EXEC_DONE;
 }
 
-agent_exec_step agent_exec_run(int vcpu_fd, const attach_inject *in, const serror_syndrome *incoming,
-                               const agent_exec_host *host, agent_exec *x, const agent_exec_hooks *hooks) {
+AgentExecStep agent_exec_run(int vcpu_fd, const AttachInject *in, const serror_syndrome *incoming,
+                               const AgentExecHost *host, AgentExec *x, const AgentExecHooks *hooks) {
         char msg[AGENT_KVM_MESSAGE_MAX], what[160];
         serror_syndrome pending = {};
-        attach_vcpu_state st, after;
+        AttachVcpuState st, after;
         serror_pending_kind kind;
         serror_decision d;
         serror_outcome outcome;
@@ -274,7 +274,7 @@ agent_exec_step agent_exec_run(int vcpu_fd, const attach_inject *in, const serro
         iss = in->has_esr ? serror_syndrome_iss(&d.write) : 0;
         if (in->dry_run) {
                 /* doc/attach-protocol.md 5.7: in a dry run, what would have been written. */
-                x->res.written = (attach_vcpu_write) { .written = true, .has_esr = in->has_esr, .esr = iss };
+                x->res.written = (AttachVcpuWrite) { .written = true, .has_esr = in->has_esr, .esr = iss };
                 x->res.outcome = SERROR_OUTCOME_DRY_RUN;
                 exec_message(x, "dry run: would be %s", serror_outcome_to_string(outcome));
                 return AGENT_EXEC_DONE;
@@ -289,7 +289,7 @@ agent_exec_step agent_exec_run(int vcpu_fd, const attach_inject *in, const serro
                 agent_exec_fail(x, r, "%s", msg);
                 return AGENT_EXEC_DONE;
         }
-        x->res.written = (attach_vcpu_write) { .written = true, .has_esr = in->has_esr, .esr = iss };
+        x->res.written = (AttachVcpuWrite) { .written = true, .has_esr = in->has_esr, .esr = iss };
         x->res.outcome = outcome;
         if (outcome == SERROR_OUTCOME_MERGED) {
                 describe_pending(kind, &pending, what, sizeof(what));

@@ -19,8 +19,8 @@
 
 /* ---------------------------------------------------------------- results */
 
-static void send_result(serror_agent *a, uint64_t id, const attach_inject_result *res) {
-        attach_msg m = { .type = ATTACH_MSG_INJECT_RESULT, .request_id = id };
+static void send_result(serror_agent *a, uint64_t id, const AttachInjectResult *res) {
+        AttachMsg m = { .type = ATTACH_MSG_INJECT_RESULT, .request_id = id };
         int r;
 
         if (a->state != AGENT_CONN_READY)
@@ -29,7 +29,7 @@ static void send_result(serror_agent *a, uint64_t id, const attach_inject_result
         r = agent_conn_queue(a, &m);
         if (r == -EINVAL) {
                 /* Logged by the encoder as a bug; serrord still gets an outcome. */
-                attach_inject_result f = {
+                AttachInjectResult f = {
                         .vcpu = res->vcpu,
                         .outcome = SERROR_OUTCOME_FAILED,
                         .error = EPROTO,
@@ -44,7 +44,7 @@ static void send_result(serror_agent *a, uint64_t id, const attach_inject_result
 
 _printf_(6, 7) static void answer_failed(serror_agent *a, uint64_t id, uint32_t vcpu, uint64_t received_ns, int error,
                                          const char *format, ...) {
-        agent_exec x = {};
+        AgentExec x = {};
         char text[AGENT_LOG_LINE_MAX];
         va_list ap;
 
@@ -63,9 +63,9 @@ void agent_inject_refuse(serror_agent *a, uint64_t id, uint32_t vcpu, int error,
 }
 
 /* Lock held. The live request serrord numbered id on this connection, if any. */
-static agent_request *request_find(serror_agent *a, uint64_t id) {
-        for (agent_vcpu *v = a->vcpus; v; v = v->all_next)
-                for (agent_request *req = v->queue_head; req; req = req->next)
+static AgentRequest *request_find(serror_agent *a, uint64_t id) {
+        for (AgentVcpu *v = a->vcpus; v; v = v->all_next)
+                for (AgentRequest *req = v->queue_head; req; req = req->next)
                         if (req->id == id && !req->cancelled && req->generation == a->generation)
                                 return req;
         return NULL;
@@ -75,8 +75,8 @@ static agent_request *request_find(serror_agent *a, uint64_t id) {
 
 /* The vcpu thread looks at flags only: keep POSTED exactly when the head
  * waits for it. */
-static void vcpu_update_posted(agent_vcpu *v) {
-        agent_request *head = v->queue_head;
+static void vcpu_update_posted(AgentVcpu *v) {
+        AgentRequest *head = v->queue_head;
 
         if (head && (head->state == AGENT_REQ_POSTED || head->state == AGENT_REQ_SLOT_WAITING))
                 atomic_fetch_or_explicit(&v->flags, AGENT_VCPU_F_POSTED, memory_order_release);
@@ -84,8 +84,8 @@ static void vcpu_update_posted(agent_vcpu *v) {
                 atomic_fetch_and_explicit(&v->flags, ~(unsigned) AGENT_VCPU_F_POSTED, memory_order_release);
 }
 
-static void vcpu_unlink(agent_vcpu *v, agent_request *req) {
-        agent_request **p, *prev = NULL;
+static void vcpu_unlink(AgentVcpu *v, AgentRequest *req) {
+        AgentRequest **p, *prev = NULL;
 
         for (p = &v->queue_head; *p; prev = *p, p = &(*p)->next)
                 if (*p == req) {
@@ -99,25 +99,25 @@ static void vcpu_unlink(agent_vcpu *v, agent_request *req) {
 
 /* Lock held: the vcpu's worker lost its request; kick it a while longer
  * so that it gets through and is reaped. */
-static void vcpu_job_stale(agent_vcpu *v, uint64_t now) {
+static void vcpu_job_stale(AgentVcpu *v, uint64_t now) {
         if (v->job)
                 v->stale_kick_until_ns = agent_time_add(now, AGENT_STALE_KICK_NS);
 }
 
-static void request_detach_job(agent_request *req) {
+static void request_detach_job(AgentRequest *req) {
         if (req->job) {
                 req->job->request = NULL;
                 req->job = NULL;
         }
 }
 
-/* The sender agent_batches uses (lock held). */
-void agent_inject_send_result(void *userdata, uint64_t id, const attach_inject_result *res) {
+/* The sender AgentBatches uses (lock held). */
+void agent_inject_send_result(void *userdata, uint64_t id, const AttachInjectResult *res) {
         send_result(userdata, id, res);
 }
 
 /* Lock held: send the result, if anyone still wants it, and forget the request. */
-static void request_end(serror_agent *a, agent_vcpu *v, agent_request *req) {
+static void request_end(serror_agent *a, AgentVcpu *v, AgentRequest *req) {
         unsigned held = a->batches.n_held;
 
         /* /dev/kvm could not be asked: serror_has_esr of a read tells the same. */
@@ -137,7 +137,7 @@ static void request_end(serror_agent *a, agent_vcpu *v, agent_request *req) {
 }
 
 /* Lock held: forget the request without an answer (its connection is gone). */
-static void request_discard(serror_agent *a, agent_vcpu *v, agent_request *req) {
+static void request_discard(serror_agent *a, AgentVcpu *v, AgentRequest *req) {
         agent_batches_discard(&a->batches, req->batch);
         request_detach_job(req);
         vcpu_unlink(v, req);
@@ -147,12 +147,12 @@ static void request_discard(serror_agent *a, agent_vcpu *v, agent_request *req) 
 
 /* ---------------------------------------------------------------- receiving an INJECT */
 
-void agent_inject_receive(serror_agent *a, uint64_t id, const attach_inject *in) {
+void agent_inject_receive(serror_agent *a, uint64_t id, const AttachInject *in) {
         uint64_t now = agent_now_ns();
         serror_syndrome incoming = {};
         serror_diag diag = {};
-        agent_request *req;
-        agent_vcpu *v;
+        AgentRequest *req;
+        AgentVcpu *v;
         int r;
 
         if (a->n_requests > 0 && request_find(a, id))
@@ -213,7 +213,7 @@ void agent_inject_receive(serror_agent *a, uint64_t id, const attach_inject *in)
 
 /* ---------------------------------------------------------------- worker threads */
 
-static void job_unref(agent_job *job) {
+static void job_unref(AgentJob *job) {
         unsigned refs;
 
         (void) pthread_mutex_lock(&job->lock);
@@ -226,8 +226,8 @@ static void job_unref(agent_job *job) {
         free(job);
 }
 
-static bool job_commit(void *userdata, const agent_exec *x) {
-        agent_job *job = userdata;
+static bool job_commit(void *userdata, const AgentExec *x) {
+        AgentJob *job = userdata;
         bool ok;
 
         (void) pthread_mutex_lock(&job->lock);
@@ -240,8 +240,8 @@ static bool job_commit(void *userdata, const agent_exec *x) {
         return ok;
 }
 
-static void job_written(void *userdata, const agent_exec *x) {
-        agent_job *job = userdata;
+static void job_written(void *userdata, const AgentExec *x) {
+        AgentJob *job = userdata;
 
         (void) pthread_mutex_lock(&job->lock);
         job->phase = AGENT_JOB_WRITTEN;
@@ -252,9 +252,9 @@ static void job_written(void *userdata, const agent_exec *x) {
 /* The worker shares nothing with the agent but the job, so that it may
  * outlive a wedged vcpu's deadline, or the agent itself. */
 static void *job_thread(void *userdata) {
-        agent_job *job = userdata;
-        const agent_exec_hooks hooks = { .commit = job_commit, .written = job_written, .userdata = job };
-        agent_exec x;
+        AgentJob *job = userdata;
+        const AgentExecHooks hooks = { .commit = job_commit, .written = job_written, .userdata = job };
+        AgentExec x;
         bool stop;
 
         (void) pthread_setname_np(pthread_self(), "serror-inject");
@@ -292,10 +292,10 @@ static void *job_thread(void *userdata) {
         return NULL;
 }
 
-static int job_start(serror_agent *a, agent_vcpu *v, agent_request *req) {
+static int job_start(serror_agent *a, AgentVcpu *v, AgentRequest *req) {
         _cleanup_close_ int fd = -EBADF;
         pthread_attr_t attr;
-        agent_job *job;
+        AgentJob *job;
         sigset_t old;
         int r;
 
@@ -349,11 +349,11 @@ static int job_start(serror_agent *a, agent_vcpu *v, agent_request *req) {
 
 /* Lock held: join the workers that finished and hand their results over. */
 static void reap_jobs(serror_agent *a) {
-        agent_job **p = &a->jobs;
+        AgentJob **p = &a->jobs;
 
         while (*p) {
-                agent_job *job = *p;
-                agent_vcpu *v;
+                AgentJob *job = *p;
+                AgentVcpu *v;
                 bool done;
 
                 (void) pthread_mutex_lock(&job->lock);
@@ -371,7 +371,7 @@ static void reap_jobs(serror_agent *a) {
                 if (v && v->job == job)
                         v->job = NULL;
                 if (job->request) {
-                        agent_request *req = job->request;
+                        AgentRequest *req = job->request;
 
                         req->exec = job->exec;
                         req->state = AGENT_REQ_DONE;
@@ -382,8 +382,8 @@ static void reap_jobs(serror_agent *a) {
 }
 
 /* Lock held: the deadline passed while a worker serves req. */
-static void job_expire(agent_vcpu *v, agent_request *req, uint64_t now) {
-        agent_job *job = req->job;
+static void job_expire(AgentVcpu *v, AgentRequest *req, uint64_t now) {
+        AgentJob *job = req->job;
         char buf[AGENT_KVM_MESSAGE_MAX];
 
         (void) pthread_mutex_lock(&job->lock);
@@ -440,7 +440,7 @@ static void job_expire(agent_vcpu *v, agent_request *req, uint64_t now) {
 
 /* ---------------------------------------------------------------- starting, expiring, kicking */
 
-static void request_expire(agent_vcpu *v, agent_request *req, uint64_t now) {
+static void request_expire(AgentVcpu *v, AgentRequest *req, uint64_t now) {
         char buf[AGENT_KVM_MESSAGE_MAX];
 
         switch (req->state) {
@@ -472,7 +472,7 @@ static void request_expire(agent_vcpu *v, agent_request *req, uint64_t now) {
         }
 }
 
-static void request_start(serror_agent *a, agent_vcpu *v, agent_request *req) {
+static void request_start(serror_agent *a, AgentVcpu *v, AgentRequest *req) {
         char buf[AGENT_STRERROR_MAX];
         int r;
 
@@ -510,7 +510,7 @@ static void request_start(serror_agent *a, agent_vcpu *v, agent_request *req) {
         v->last_kick_ns = 0;
 }
 
-static bool job_is_done(agent_job *job) {
+static bool job_is_done(AgentJob *job) {
         bool done;
 
         (void) pthread_mutex_lock(&job->lock);
@@ -521,8 +521,8 @@ static bool job_is_done(agent_job *job) {
 
 /* Lock held. How often the vcpu thread needs a kick now, and which thread:
  * 0 when it needs none. */
-static uint64_t vcpu_kick_period(serror_agent *a, agent_vcpu *v, uint64_t now, pid_t *ret_tid) {
-        agent_request *head = v->queue_head;
+static uint64_t vcpu_kick_period(serror_agent *a, AgentVcpu *v, uint64_t now, pid_t *ret_tid) {
+        AgentRequest *head = v->queue_head;
         pid_t prerun_tid;
 
         *ret_tid = v->tid;
@@ -547,7 +547,7 @@ static uint64_t vcpu_kick_period(serror_agent *a, agent_vcpu *v, uint64_t now, p
                                                   AGENT_KICK_VCPU_THREAD_MAX_NS);
                 case AGENT_REQ_WORKER: {
                         bool polling;
-                        agent_job_phase phase;
+                        AgentJobPhase phase;
 
                         (void) pthread_mutex_lock(&head->job->lock);
                         phase = head->job->phase;
@@ -573,8 +573,8 @@ static uint64_t vcpu_kick_period(serror_agent *a, agent_vcpu *v, uint64_t now, p
 
 /* Lock held. Kick the vcpu thread when needed; returns when the next kick
  * is due, or AGENT_TIME_NONE. */
-static uint64_t vcpu_kick(serror_agent *a, agent_vcpu *v, uint64_t now) {
-        agent_request *head = v->queue_head;
+static uint64_t vcpu_kick(serror_agent *a, AgentVcpu *v, uint64_t now) {
+        AgentRequest *head = v->queue_head;
         char buf[AGENT_STRERROR_MAX];
         uint64_t period;
         pid_t tid;
@@ -612,8 +612,8 @@ static uint64_t vcpu_kick(serror_agent *a, agent_vcpu *v, uint64_t now) {
 
 /* Lock held: end, expire, start and kick this vcpu's requests. Returns the
  * next time it needs the loop. */
-static uint64_t vcpu_run(serror_agent *a, agent_vcpu *v, uint64_t now) {
-        agent_request *req, *next;
+static uint64_t vcpu_run(serror_agent *a, AgentVcpu *v, uint64_t now) {
+        AgentRequest *req, *next;
         uint64_t wake;
 
         for (req = v->queue_head; req; req = next) {
@@ -665,7 +665,7 @@ void agent_inject_run(serror_agent *a) {
         }
         reap_jobs(a);
         now = agent_now_ns();
-        for (agent_vcpu *v = a->vcpus; v; v = v->all_next)
+        for (AgentVcpu *v = a->vcpus; v; v = v->all_next)
                 if (v->queue_head || v->job)
                         wake = agent_time_earliest(wake, vcpu_run(a, v, now));
         held = a->batches.n_held;
@@ -678,13 +678,13 @@ void agent_inject_run(serror_agent *a) {
 
 /* ---------------------------------------------------------------- the vcpu-thread path */
 
-typedef struct slot_ctx {
+typedef struct SlotCtx {
         serror_agent *agent;
-        agent_request *req;
-} slot_ctx;
+        AgentRequest *req;
+} SlotCtx;
 
-static bool slot_commit(void *userdata, const agent_exec *x) {
-        slot_ctx *c = userdata;
+static bool slot_commit(void *userdata, const AgentExec *x) {
+        SlotCtx *c = userdata;
         bool ok;
 
         (void) x;
@@ -694,14 +694,14 @@ static bool slot_commit(void *userdata, const agent_exec *x) {
         return ok;
 }
 
-void agent_inject_before_run(serror_agent *a, agent_vcpu *v) {
-        slot_ctx ctx = { .agent = a };
-        const agent_exec_hooks hooks = { .commit = slot_commit, .userdata = &ctx };
-        agent_exec_host host;
+void agent_inject_before_run(serror_agent *a, AgentVcpu *v) {
+        SlotCtx ctx = { .agent = a };
+        const AgentExecHooks hooks = { .commit = slot_commit, .userdata = &ctx };
+        AgentExecHost host;
         serror_syndrome incoming;
-        attach_inject in;
-        agent_request *req;
-        agent_exec x;
+        AttachInject in;
+        AgentRequest *req;
+        AgentExec x;
         int fd;
 
         /* Plain lock and unlock: no log callback ever runs on a vcpu thread. */
@@ -751,8 +751,8 @@ void agent_inject_before_run(serror_agent *a, agent_vcpu *v) {
 void agent_inject_drop_all(serror_agent *a) {
         uint64_t now = agent_now_ns();
 
-        for (agent_vcpu *v = a->vcpus; v; v = v->all_next) {
-                agent_request *req, *next;
+        for (AgentVcpu *v = a->vcpus; v; v = v->all_next) {
+                AgentRequest *req, *next;
 
                 for (req = v->queue_head; req; req = next) {
                         next = req->next;
@@ -777,8 +777,8 @@ void agent_inject_drop_all(serror_agent *a) {
 /* Lock held: every request of v that has no outcome yet gets ECANCELED; one
  * already written keeps its outcome. running_too: also the one a vcpu thread
  * runs right now (only when that thread cannot be in before_run any more). */
-static void vcpu_cancel(agent_vcpu *v, bool running_too, const char *why) {
-        for (agent_request *req = v->queue_head; req; req = req->next) {
+static void vcpu_cancel(AgentVcpu *v, bool running_too, const char *why) {
+        for (AgentRequest *req = v->queue_head; req; req = req->next) {
                 switch (req->state) {
                 case AGENT_REQ_SLOT_RUNNING:
                         /* On the vcpu thread with a valid fd: let it finish and report. */
@@ -819,7 +819,7 @@ static void vcpu_cancel(agent_vcpu *v, bool running_too, const char *why) {
         vcpu_update_posted(v);
 }
 
-void agent_inject_vcpu_removed(serror_agent *a, agent_vcpu *v) {
+void agent_inject_vcpu_removed(serror_agent *a, AgentVcpu *v) {
         char why[64];
 
         (void) a;
@@ -828,8 +828,8 @@ void agent_inject_vcpu_removed(serror_agent *a, agent_vcpu *v) {
 }
 
 void agent_inject_stop(serror_agent *a) {
-        for (agent_vcpu *v = a->vcpus; v; v = v->all_next) {
-                agent_request *req, *next;
+        for (AgentVcpu *v = a->vcpus; v; v = v->all_next) {
+                AgentRequest *req, *next;
 
                 vcpu_cancel(v, true, "the agent is stopping");
                 for (req = v->queue_head; req; req = next) {
@@ -840,7 +840,7 @@ void agent_inject_stop(serror_agent *a) {
 }
 
 void agent_inject_free_all(serror_agent *a) {
-        agent_job *job, *next;
+        AgentJob *job, *next;
         struct timespec pause;
 
         for (job = a->jobs; job; job = job->next) {
@@ -857,7 +857,7 @@ void agent_inject_free_all(serror_agent *a) {
                 bool waiting = false;
 
                 for (job = a->jobs; job; job = job->next) {
-                        agent_vcpu *v = agent_vcpu_lookup(a, job->vcpu);
+                        AgentVcpu *v = agent_vcpu_lookup(a, job->vcpu);
 
                         if (job_is_done(job) || !v || !v->present || v->job != job)
                                 continue;
@@ -883,8 +883,8 @@ void agent_inject_free_all(serror_agent *a) {
         }
         a->jobs = NULL;
 
-        for (agent_vcpu *v = a->vcpus; v; v = v->all_next) {
-                agent_request *req;
+        for (AgentVcpu *v = a->vcpus; v; v = v->all_next) {
+                AgentRequest *req;
 
                 while ((req = v->queue_head)) {
                         req->job = NULL;

@@ -50,115 +50,115 @@
 
 /* Progress and result of one injection, wherever it runs. res is what goes
  * into INJECT_RESULT; the rest steps the defer loop. */
-typedef struct agent_exec {
-        attach_inject_result res;
+typedef struct AgentExec {
+        AttachInjectResult res;
         bool have_before; /* res.before holds the first read */
         bool waited;      /* a defer decision was seen: a later write is "deferred" */
-} agent_exec;
+} AgentExec;
 
 /* Called right before KVM_SET_VCPU_EVENTS, and right after it succeeded.
  * commit returning false means "do not write" (the deadline passed, or the
  * request was cancelled); the step then ends with outcome expired. */
-typedef struct agent_exec_hooks {
-        bool (*commit)(void *userdata, const agent_exec *x);
-        void (*written)(void *userdata, const agent_exec *x);
+typedef struct AgentExecHooks {
+        bool (*commit)(void *userdata, const AgentExec *x);
+        void (*written)(void *userdata, const AgentExec *x);
         void *userdata;
-} agent_exec_hooks;
+} AgentExecHooks;
 
-typedef enum agent_exec_step {
+typedef enum AgentExecStep {
         AGENT_EXEC_DONE,  /* x->res is final */
         AGENT_EXEC_AGAIN, /* defer: look again once the vcpu has run */
-} agent_exec_step;
+} AgentExecStep;
 
 /* The host facts an execution needs. */
-typedef struct agent_exec_host {
+typedef struct AgentExecHost {
         int esr_cap;     /* 1, 0, or -1 when unknown (see agent_kvm_probe_serror_esr()) */
         int64_t mce_cap; /* MCG_CAP features KVM offers; -1 when unknown (agent_kvm_probe_mce_cap()) */
-} agent_exec_host;
+} AgentExecHost;
 
 /* GET, apply the mode with serror_decide() (serror_mce_decide() for an
  * INJECT_MCE), SET unless dry_run, GET again.
  * Runs with no lock held: on the vcpu's thread, or on a worker. */
-agent_exec_step agent_exec_run(int vcpu_fd, const attach_inject *in, const serror_syndrome *incoming,
-                               const agent_exec_host *host, agent_exec *x, const agent_exec_hooks *hooks);
+AgentExecStep agent_exec_run(int vcpu_fd, const AttachInject *in, const serror_syndrome *incoming,
+                               const AgentExecHost *host, AgentExec *x, const AgentExecHooks *hooks);
 /* End x as expired (the deadline passed first), keeping what was read. */
-void agent_exec_expire(agent_exec *x, const char *why);
+void agent_exec_expire(AgentExec *x, const char *why);
 /* End x as failed with -error and a message. */
-void agent_exec_fail(agent_exec *x, int error, const char *format, ...) _printf_(3, 4);
+void agent_exec_fail(AgentExec *x, int error, const char *format, ...) _printf_(3, 4);
 /* Make x valid for the codec (done >= reached >= received) and stamp done. */
-void agent_exec_finish(agent_exec *x, uint64_t done_ns);
+void agent_exec_finish(AgentExec *x, uint64_t done_ns);
 
 /* ---------------------------------------------------------------- worker threads (agent-side path) */
 
-typedef enum agent_job_phase {
+typedef enum AgentJobPhase {
         AGENT_JOB_RUNNING,    /* reading, deciding, deferring: may still be cancelled */
         AGENT_JOB_COMMITTING, /* KVM_SET_VCPU_EVENTS issued: the SError may land */
         AGENT_JOB_WRITTEN,    /* the SET succeeded; reading back */
         AGENT_JOB_DONE,       /* exec is final; the thread is about to return */
-} agent_job_phase;
+} AgentJobPhase;
 
-typedef struct agent_request agent_request;
+typedef struct AgentRequest AgentRequest;
 
 /* One worker thread and what it shares with the agent. The worker never
  * touches the agent itself, so it can outlive it (a vcpu wedged in KVM_RUN
  * keeps its ioctl blocked); fields marked (lock) are under job->lock. */
-typedef struct agent_job {
+typedef struct AgentJob {
         pthread_mutex_t lock;
         unsigned refs;   /* (lock) the agent's and the worker's */
         pthread_t thread;
         int fd;          /* owned: a dup of the VMM's vcpu fd, so a VMM that closes its fd
                           * never leaves the worker with a recycled fd number */
         uint32_t vcpu;
-        attach_inject in;
+        AttachInject in;
         serror_syndrome incoming;
-        agent_exec_host host;
+        AgentExecHost host;
         uint64_t deadline_ns;
 
-        agent_job_phase phase; /* (lock) */
+        AgentJobPhase phase; /* (lock) */
         bool cancelled;        /* (lock) the agent gave up: write nothing more */
         bool polling;          /* (lock) deferring: slower kicks will do */
         int notify_fd;         /* (lock) the agent's eventfd; -EBADF once the agent is gone */
-        agent_exec exec;       /* (lock) progress, final once phase is DONE */
+        AgentExec exec;       /* (lock) progress, final once phase is DONE */
 
         /* The agent's side, under the agent's lock. */
-        agent_request *request; /* the request it serves, NULL once that ended */
+        AgentRequest *request; /* the request it serves, NULL once that ended */
         uint64_t committing_since_ns;
-        struct agent_job *next;
-} agent_job;
+        struct AgentJob *next;
+} AgentJob;
 
 /* ---------------------------------------------------------------- requests and vcpus */
 
-typedef enum agent_request_state {
+typedef enum AgentRequestState {
         AGENT_REQ_QUEUED,       /* waiting behind another request of its vcpu */
         AGENT_REQ_POSTED,       /* in the vcpu's slot; its thread is being kicked */
         AGENT_REQ_SLOT_RUNNING, /* the vcpu thread runs it now (in before_run) */
         AGENT_REQ_SLOT_WAITING, /* deferred on the vcpu-thread path: re-checked at each before_run */
         AGENT_REQ_WORKER,       /* a worker thread runs it */
         AGENT_REQ_DONE,         /* exec is final; the loop sends it */
-} agent_request_state;
+} AgentRequestState;
 
-struct agent_request {
+struct AgentRequest {
         uint64_t id;         /* serrord's request id */
         uint64_t generation; /* the connection it came on */
-        attach_inject in;
+        AttachInject in;
         serror_syndrome incoming;
         uint64_t deadline_ns;
-        agent_request_state state;
+        AgentRequestState state;
         bool cancelled; /* its connection went away: nobody wants the result */
         uint64_t batch; /* the receive pass it came in (agent-batch.c); 0: none */
         unsigned kicks;
-        agent_exec exec;
-        agent_job *job; /* AGENT_REQ_WORKER only */
-        struct agent_request *next;
+        AgentExec exec;
+        AgentJob *job; /* AGENT_REQ_WORKER only */
+        struct AgentRequest *next;
 };
 
-typedef enum agent_vcpu_attach {
+typedef enum AgentVcpuAttach {
         AGENT_VCPU_LOCAL,    /* not announced on this connection (or no connection) */
         AGENT_VCPU_PENDING,  /* VCPU_ATTACH to be sent when the socket can take it */
         AGENT_VCPU_SENT,     /* sent, REPLY not yet in */
         AGENT_VCPU_ATTACHED, /* serrord accepted it */
         AGENT_VCPU_REFUSED,  /* serrord refused it: not retried before the next connection */
-} agent_vcpu_attach;
+} AgentVcpuAttach;
 
 enum {
         AGENT_VCPU_F_PRE_RUN = 1u << 0, /* its thread calls serror_agent_before_run() */
@@ -168,7 +168,7 @@ enum {
 /* A vcpu, once created, stays allocated until the agent is freed (removing
  * it only marks it absent), so that serror_agent_before_run() can look it
  * up without a lock. */
-typedef struct agent_vcpu {
+typedef struct AgentVcpu {
         uint32_t index;
         bool present;
         int fd; /* the VMM's, never closed here */
@@ -179,44 +179,44 @@ typedef struct agent_vcpu {
         _Atomic pid_t prerun_tid; /* the thread seen in before_run */
         bool tid_mismatch_logged;
 
-        agent_vcpu_attach attach;
+        AgentVcpuAttach attach;
         uint64_t attach_id;  /* request id of the VCPU_ATTACH in flight */
         bool detach_pending; /* a VCPU_DETACH is owed to serrord (sent before any new VCPU_ATTACH) */
 
-        agent_request *queue_head, *queue_tail; /* in arrival order; the head is the active one */
+        AgentRequest *queue_head, *queue_tail; /* in arrival order; the head is the active one */
         unsigned n_queued;
-        agent_job *job; /* the newest worker for this vcpu until it is reaped */
+        AgentJob *job; /* the newest worker for this vcpu until it is reaped */
         uint64_t stale_kick_until_ns; /* job was cancelled: kick it until then */
         uint64_t last_kick_ns;
         bool kick_failure_logged;
 
-        struct agent_vcpu *all_next;
-} agent_vcpu;
+        struct AgentVcpu *all_next;
+} AgentVcpu;
 
-typedef struct agent_vcpu_page {
-        _Atomic(agent_vcpu *) slot[AGENT_VCPU_PAGE_SIZE];
-} agent_vcpu_page;
+typedef struct AgentVcpuPage {
+        _Atomic(AgentVcpu *) slot[AGENT_VCPU_PAGE_SIZE];
+} AgentVcpuPage;
 
 /* ---------------------------------------------------------------- the connection */
 
-typedef enum agent_conn_state {
+typedef enum AgentConnState {
         AGENT_CONN_WAITING, /* no socket; the reconnect timer is armed */
         AGENT_CONN_HELLO,   /* connected; HELLO sent, its REPLY not yet in */
         AGENT_CONN_READY,   /* HELLO accepted */
         AGENT_CONN_STOPPED, /* detached by the operator: no reconnect until freed */
-} agent_conn_state;
+} AgentConnState;
 
 /* A request of ours waiting for its REPLY. */
-typedef struct agent_pending {
+typedef struct AgentPending {
         uint64_t id;
-        attach_msg_type type;
+        AttachMsgType type;
         uint32_t vcpu;
-} agent_pending;
+} AgentPending;
 
-typedef struct agent_log_line {
+typedef struct AgentLogLine {
         int level;
         char text[AGENT_LOG_LINE_MAX];
-} agent_log_line;
+} AgentLogLine;
 
 /* What the epoll registrations carry in data.u32. */
 enum {
@@ -232,7 +232,7 @@ struct serror_agent {
         pthread_mutex_t lock;
 
         char *socket_path;
-        attach_hello hello; /* name, UUID and labels; pid, arch and caps filled per connection */
+        AttachHello hello; /* name, UUID and labels; pid, arch and caps filled per connection */
         serror_agent_log_fn log;
         void *log_userdata;
 
@@ -244,28 +244,28 @@ struct serror_agent {
         int notify_fd;    /* eventfd: results from vcpu threads and workers, and stop */
         uint32_t sock_events;
 
-        agent_conn_state state;
+        AgentConnState state;
         int drop_error; /* a failure noticed mid-walk: the connection is dropped at the next flush */
-        agent_backoff backoff;
+        AgentBackoff backoff;
         int last_conn_error; /* the last connection failure logged above debug level */
         uint64_t generation;
         uint64_t next_id;
         uint64_t hello_id;
 
-        agent_pending *pending;
+        AgentPending *pending;
         size_t n_pending, n_pending_allocated;
-        attach_sendq out; /* answers and HELLO the socket has not taken yet */
+        AttachSendq out; /* answers and HELLO the socket has not taken yet */
         /* VCPU_ATTACH and VCPU_DETACH are not queued: they are built from the
          * vcpu table when the socket takes them, so their number is bounded by
          * the vcpus and never counts against AGENT_SENDQ_MAX. */
         unsigned n_attach_pending;
         unsigned n_detach_pending;
 
-        _Atomic(agent_vcpu_page *) pages[AGENT_VCPU_PAGES];
-        agent_vcpu *vcpus, *vcpus_tail; /* every vcpu ever added, in the order of their first add */
+        _Atomic(AgentVcpuPage *) pages[AGENT_VCPU_PAGES];
+        AgentVcpu *vcpus, *vcpus_tail; /* every vcpu ever added, in the order of their first add */
         unsigned n_requests;
-        agent_job *jobs;
-        agent_batches batches; /* results held back for their batch */
+        AgentJob *jobs;
+        AgentBatches batches; /* results held back for their batch */
         uint64_t tick_armed_ns; /* what the tick timer is set to, AGENT_TIME_NONE when disarmed */
 
         int esr_cap; /* 1, 0, -1 unknown */
@@ -276,7 +276,7 @@ struct serror_agent {
         pthread_t thread;
         atomic_bool stopping;
 
-        agent_log_line logs[AGENT_LOG_QUEUE_MAX];
+        AgentLogLine logs[AGENT_LOG_QUEUE_MAX];
         unsigned n_logs, n_logs_dropped;
 };
 
@@ -297,7 +297,7 @@ const char *agent_errno_name(int error);
 /* Block every signal on the calling thread; *ret_old to restore it. */
 int agent_block_signals(sigset_t *ret_old);
 
-agent_vcpu *agent_vcpu_lookup(serror_agent *a, uint32_t index);
+AgentVcpu *agent_vcpu_lookup(serror_agent *a, uint32_t index);
 
 /* ---------------------------------------------------------------- agent-conn.c */
 
@@ -310,35 +310,35 @@ void agent_conn_on_reconnect_timer(serror_agent *a);
 /* Send what the socket takes; register for EPOLLOUT when it stops. */
 void agent_conn_flush(serror_agent *a);
 /* Encode and queue a message; 0 or -errno. A full queue drops the connection at the next flush. */
-int agent_conn_queue(serror_agent *a, const attach_msg *m);
+int agent_conn_queue(serror_agent *a, const AttachMsg *m);
 /* BYE and close, without waiting: for serror_agent_free(). */
 void agent_conn_close_for_free(serror_agent *a);
 /* The vcpu needs (or no longer needs) a VCPU_ATTACH on this connection. */
-void agent_conn_vcpu_added(serror_agent *a, agent_vcpu *v);
-void agent_conn_vcpu_removed(serror_agent *a, agent_vcpu *v);
+void agent_conn_vcpu_added(serror_agent *a, AgentVcpu *v);
+void agent_conn_vcpu_removed(serror_agent *a, AgentVcpu *v);
 
 /* ---------------------------------------------------------------- agent-inject.c */
 
 /* An INJECT arrived. */
-void agent_inject_receive(serror_agent *a, uint64_t id, const attach_inject *in);
+void agent_inject_receive(serror_agent *a, uint64_t id, const AttachInject *in);
 /* A malformed INJECT that still has a readable id: answer it as failed.
  * vcpu may be ATTACH_VCPU_UNKNOWN. */
 void agent_inject_refuse(serror_agent *a, uint64_t id, uint32_t vcpu, int error, const char *message);
 /* Reap workers, finish, expire, start and kick; re-arm the tick timer. */
 void agent_inject_run(serror_agent *a);
-/* agent_batches' sender: queues one INJECT_RESULT (lock held). */
-void agent_inject_send_result(void *userdata, uint64_t id, const attach_inject_result *res);
+/* AgentBatches' sender: queues one INJECT_RESULT (lock held). */
+void agent_inject_send_result(void *userdata, uint64_t id, const AttachInjectResult *res);
 /* The connection closed: every request it carried is dropped. */
 void agent_inject_drop_all(serror_agent *a);
 /* The VMM removed the vcpu: its requests that have not run end as failed
  * with ECANCELED (doc/attach-protocol.md 6.5). */
-void agent_inject_vcpu_removed(serror_agent *a, agent_vcpu *v);
+void agent_inject_vcpu_removed(serror_agent *a, AgentVcpu *v);
 /* serror_agent_free(), connected: every open request is answered (ECANCELED
  * unless it already has an outcome) before the BYE. */
 void agent_inject_stop(serror_agent *a);
 /* True when the calling process has a handler for sig (not SIG_DFL or SIG_IGN). */
 bool agent_signal_has_handler(int sig);
 /* On serror_agent_before_run()'s slow path. */
-void agent_inject_before_run(serror_agent *a, agent_vcpu *v);
+void agent_inject_before_run(serror_agent *a, AgentVcpu *v);
 /* serror_agent_free(): leave stuck workers to finish alone. */
 void agent_inject_free_all(serror_agent *a);

@@ -87,9 +87,9 @@ int agent_kvm_probe_serror_esr(void) {
         return r > 0 ? 1 : 0;
 }
 
-int agent_kvm_get_serror(int vcpu_fd, attach_vcpu_state *ret, char *message, size_t message_size) {
+int agent_kvm_get_serror(int vcpu_fd, AttachVcpuState *ret, char *message, size_t message_size) {
         struct kvm_vcpu_events ev = {};
-        attach_vcpu_state s = {};
+        AttachVcpuState s = {};
         int r;
 
         *ret = s;
@@ -142,9 +142,9 @@ int agent_kvm_probe_serror_esr(void) {
         return 0;
 }
 
-int agent_kvm_get_serror(int vcpu_fd, attach_vcpu_state *ret, char *message, size_t message_size) {
+int agent_kvm_get_serror(int vcpu_fd, AttachVcpuState *ret, char *message, size_t message_size) {
         (void) vcpu_fd;
-        *ret = (attach_vcpu_state) {};
+        *ret = (AttachVcpuState) {};
         if (message && message_size > 0)
                 (void) snprintf(message, message_size, "SError state exists on arm64 KVM only");
         return -EOPNOTSUPP;
@@ -277,16 +277,16 @@ int agent_kvm_mce_prepare(int vcpu_fd, const serror_mce *m, int64_t supported_ca
         return 0;
 }
 
-int agent_kvm_get_mcg_status(int vcpu_fd, attach_vcpu_state *ret, char *message, size_t message_size) {
+int agent_kvm_get_mcg_status(int vcpu_fd, AttachVcpuState *ret, char *message, size_t message_size) {
         uint32_t index = MSR_IA32_MCG_STATUS;
         uint64_t value;
         int r;
 
-        *ret = (attach_vcpu_state) {};
+        *ret = (AttachVcpuState) {};
         r = get_msrs(vcpu_fd, &index, &value, 1, message, message_size);
         if (r < 0)
                 return r;
-        *ret = (attach_vcpu_state) {
+        *ret = (AttachVcpuState) {
                 .valid = true,
                 .pending = (value & SERROR_MCG_MCIP) != 0,
                 .has_esr = true,
@@ -350,9 +350,9 @@ int agent_kvm_mce_prepare(int vcpu_fd, const serror_mce *m, int64_t supported_ca
         return mce_unsupported(message, message_size);
 }
 
-int agent_kvm_get_mcg_status(int vcpu_fd, attach_vcpu_state *ret, char *message, size_t message_size) {
+int agent_kvm_get_mcg_status(int vcpu_fd, AttachVcpuState *ret, char *message, size_t message_size) {
         (void) vcpu_fd;
-        *ret = (attach_vcpu_state) {};
+        *ret = (AttachVcpuState) {};
         return mce_unsupported(message, message_size);
 }
 

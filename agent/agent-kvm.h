@@ -33,7 +33,7 @@ int agent_kvm_probe_serror_esr(void);
 
 /* KVM_GET_VCPU_EVENTS, reduced to its SError part. On failure *ret is left
  * invalid (all zero) and message names the ioctl and the reason. */
-int agent_kvm_get_serror(int vcpu_fd, attach_vcpu_state *ret, char *message, size_t message_size);
+int agent_kvm_get_serror(int vcpu_fd, AttachVcpuState *ret, char *message, size_t message_size);
 
 /* KVM_SET_VCPU_EVENTS making an SError pending: with the ISS when has_esr,
  * else KVM picks the syndrome. Every other field stays zero (a non-zero
@@ -60,8 +60,8 @@ int64_t agent_kvm_probe_mce_cap(void);
 int agent_kvm_mce_prepare(int vcpu_fd, const serror_mce *m, int64_t supported_cap, bool *ret_setup, char *message,
                           size_t message_size);
 
-/* KVM_GET_MSRS of MCG_STATUS, as an attach_vcpu_state (attach-proto.h). */
-int agent_kvm_get_mcg_status(int vcpu_fd, attach_vcpu_state *ret, char *message, size_t message_size);
+/* KVM_GET_MSRS of MCG_STATUS, as an AttachVcpuState (attach-proto.h). */
+int agent_kvm_get_mcg_status(int vcpu_fd, AttachVcpuState *ret, char *message, size_t message_size);
 /* KVM_GET_MSRS of MCi_STATUS of bank. */
 int agent_kvm_get_bank_status(int vcpu_fd, uint32_t bank, uint64_t *ret, char *message, size_t message_size);
 /* KVM_GET_SREGS: whether the guest has CR4.MCE set. Without it KVM turns

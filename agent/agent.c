@@ -97,7 +97,7 @@ int agent_block_signals(sigset_t *ret_old) {
 /* ---------------------------------------------------------------- logging */
 
 void agent_log(serror_agent *a, int level, const char *format, ...) {
-        agent_log_line *l;
+        AgentLogLine *l;
         va_list ap;
 
         /* Without a callback only warnings and errors are shown (to stderr). */
@@ -122,7 +122,7 @@ static void deliver_log(serror_agent_log_fn fn, void *userdata, int level, const
 }
 
 void agent_flush_logs(serror_agent *a) {
-        agent_log_line lines[AGENT_LOG_QUEUE_MAX];
+        AgentLogLine lines[AGENT_LOG_QUEUE_MAX];
         unsigned n, dropped;
 
         /* Lines are copied out under the lock so that the callback runs
@@ -171,8 +171,8 @@ _printf_(2, 3) static void log_options_error(const serror_agent_options *o, cons
 
 /* ---------------------------------------------------------------- vcpu table */
 
-agent_vcpu *agent_vcpu_lookup(serror_agent *a, uint32_t index) {
-        agent_vcpu_page *page;
+AgentVcpu *agent_vcpu_lookup(serror_agent *a, uint32_t index) {
+        AgentVcpuPage *page;
 
         if (index > ATTACH_VCPU_INDEX_MAX)
                 return NULL;
@@ -183,9 +183,9 @@ agent_vcpu *agent_vcpu_lookup(serror_agent *a, uint32_t index) {
 }
 
 /* Lock held. The vcpu for index, created when missing. */
-static int vcpu_get_or_create(serror_agent *a, uint32_t index, agent_vcpu **ret) {
-        agent_vcpu_page *page;
-        agent_vcpu *v;
+static int vcpu_get_or_create(serror_agent *a, uint32_t index, AgentVcpu **ret) {
+        AgentVcpuPage *page;
+        AgentVcpu *v;
         unsigned p = index >> AGENT_VCPU_PAGE_SHIFT;
 
         v = agent_vcpu_lookup(a, index);
@@ -247,8 +247,8 @@ static bool uuid_is_nil(const uint8_t *u) {
         return true;
 }
 
-static int build_hello(const serror_agent_options *o, attach_hello *ret) {
-        attach_hello h = {};
+static int build_hello(const serror_agent_options *o, AttachHello *ret) {
+        AttachHello h = {};
         serror_diag diag = {};
         int r;
 
@@ -368,7 +368,7 @@ static int agent_open_fds(serror_agent *a) {
 }
 
 static void agent_destroy(serror_agent *a) {
-        agent_vcpu *v, *vnext;
+        AgentVcpu *v, *vnext;
 
         for (v = a->vcpus; v; v = vnext) {
                 vnext = v->all_next;
@@ -451,7 +451,7 @@ _public_ void serror_agent_free(serror_agent *a) {
 /* ---------------------------------------------------------------- vcpus */
 
 _public_ int serror_agent_add_vcpu(serror_agent *a, uint32_t index, int vcpu_fd, pid_t tid, int kick_signal) {
-        agent_vcpu *v;
+        AgentVcpu *v;
         int r;
 
         if (!a || index > ATTACH_VCPU_INDEX_MAX || vcpu_fd < 0 || tid <= 0 ||
@@ -497,7 +497,7 @@ out:
 }
 
 _public_ int serror_agent_remove_vcpu(serror_agent *a, uint32_t index) {
-        agent_vcpu *v;
+        AgentVcpu *v;
         int r = 0;
 
         if (!a)
@@ -624,7 +624,7 @@ _public_ int serror_agent_start_thread(serror_agent *a) {
 }
 
 _public_ void serror_agent_before_run(serror_agent *a, uint32_t index) {
-        agent_vcpu *v;
+        AgentVcpu *v;
         unsigned f;
 
         if (_unlikely_(!a))

@@ -198,37 +198,51 @@ static void verb_help(const Verb *v) {
         printf("Usage: serrorctl %s%s%s\n\n%s.\n\n%s", v->name, *v->args ? " " : "", v->args, v->summary, v->details);
 }
 
+/* getopt_long values of the options without a short form. */
+enum {
+        ARG_VERSION = 0x100,
+        ARG_JSON,
+        ARG_NO_LEGEND,
+        ARG_ALLOW_IDS,
+        ARG_VCPU,
+        ARG_ON_PENDING,
+        ARG_TIMEOUT,
+        ARG_NO_WAIT,
+        ARG_DRY_RUN,
+        ARG_VM,
+        ARG_SEED,
+        ARG_FOR,
+};
+static const struct option options[] = {
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, ARG_VERSION },
+        { "json", optional_argument, NULL, ARG_JSON },
+        { "no-legend", no_argument, NULL, ARG_NO_LEGEND },
+        { "allow-ids", no_argument, NULL, ARG_ALLOW_IDS },
+        { "vcpu", required_argument, NULL, ARG_VCPU },
+        { "on-pending", required_argument, NULL, ARG_ON_PENDING },
+        { "timeout", required_argument, NULL, ARG_TIMEOUT },
+        { "no-wait", no_argument, NULL, ARG_NO_WAIT },
+        { "dry-run", no_argument, NULL, ARG_DRY_RUN },
+        { "vm", required_argument, NULL, ARG_VM },
+        { "seed", required_argument, NULL, ARG_SEED },
+        { "for", required_argument, NULL, ARG_FOR },
+        {},
+};
+
+static int parse_json_arg(const char *value) {
+        if (!value || streq(value, "short"))
+                arg_json = JSON_SHORT;
+        else if (streq(value, "pretty"))
+                arg_json = JSON_PRETTY;
+        else if (streq(value, "off"))
+                arg_json = JSON_OFF;
+        else
+                return usage_error("invalid --json mode '%s': expected short, pretty or off", value);
+        return 0;
+}
+
 static int parse_argv(int argc, char *argv[]) {
-        enum {
-                ARG_VERSION = 0x100,
-                ARG_JSON,
-                ARG_NO_LEGEND,
-                ARG_ALLOW_IDS,
-                ARG_VCPU,
-                ARG_ON_PENDING,
-                ARG_TIMEOUT,
-                ARG_NO_WAIT,
-                ARG_DRY_RUN,
-                ARG_VM,
-                ARG_SEED,
-                ARG_FOR,
-        };
-        static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, ARG_VERSION },
-                { "json", optional_argument, NULL, ARG_JSON },
-                { "no-legend", no_argument, NULL, ARG_NO_LEGEND },
-                { "allow-ids", no_argument, NULL, ARG_ALLOW_IDS },
-                { "vcpu", required_argument, NULL, ARG_VCPU },
-                { "on-pending", required_argument, NULL, ARG_ON_PENDING },
-                { "timeout", required_argument, NULL, ARG_TIMEOUT },
-                { "no-wait", no_argument, NULL, ARG_NO_WAIT },
-                { "dry-run", no_argument, NULL, ARG_DRY_RUN },
-                { "vm", required_argument, NULL, ARG_VM },
-                { "seed", required_argument, NULL, ARG_SEED },
-                { "for", required_argument, NULL, ARG_FOR },
-                {},
-        };
         int c, r;
 
         /* opterr = 0: an unknown option gets our own one-line message. */
@@ -242,14 +256,9 @@ static int parse_argv(int argc, char *argv[]) {
                         printf("serrorctl %s\n", PACKAGE_VERSION);
                         return 0;
                 case ARG_JSON:
-                        if (!optarg || streq(optarg, "short"))
-                                arg_json = JSON_SHORT;
-                        else if (streq(optarg, "pretty"))
-                                arg_json = JSON_PRETTY;
-                        else if (streq(optarg, "off"))
-                                arg_json = JSON_OFF;
-                        else
-                                return usage_error("invalid --json mode '%s': expected short, pretty or off", optarg);
+                        r = parse_json_arg(optarg);
+                        if (r != 0)
+                                return r;
                         break;
                 case ARG_NO_LEGEND:
                         arg_legend = false;

@@ -317,28 +317,82 @@ static int outcome_exit(const char *outcome) {
         }
 }
 
-int verb_inject(int argc, char *argv[]) {
-        uint64_t flags = SERROR_INJECT_WAIT;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        sd_bus_message *call = NULL, *reply = NULL;
-        const uint64_t *ids;
-        size_t ids_size;
-        sd_bus *bus = NULL;
-        int r, worst = 0;
+/* Refuse locally what serrord would refuse, with the CLI's words. */
+static int check_inject_text(const char *text) {
+        serror_diag diag = {};
 
-        if (serror_mce_text_is_mce(argv[2])) {
+        if (serror_mce_text_is_mce(text)) {
                 serror_mce m;
-                serror_diag diag = {};
+
                 if (arg_allow_ids)
                         return usage_error("--allow-ids is for SError syndromes, not machine checks");
-                if (serror_mce_parse(argv[2], &m, &diag) < 0)
-                        return usage_error("invalid machine check '%s': %s", argv[2], diag.message);
-        } else if (!streq(argv[2], "kvm")) {
+                if (serror_mce_parse(text, &m, &diag) < 0)
+                        return usage_error("invalid machine check '%s': %s", text, diag.message);
+        } else if (!streq(text, "kvm")) {
                 serror_syndrome s;
-                serror_diag diag = {};
-                if (serror_syndrome_parse(argv[2], arg_allow_ids ? SERROR_ALLOW_IDS : 0, &s, &diag) < 0)
-                        return usage_error("invalid syndrome '%s': %s", argv[2], diag.message);
+
+                if (serror_syndrome_parse(text, arg_allow_ids ? SERROR_ALLOW_IDS : 0, &s, &diag) < 0)
+                        return usage_error("invalid syndrome '%s': %s", text, diag.message);
         }
+        return 0;
+}
+
+/* --no-wait: the ids are all serrord answers with. */
+static int print_sent_ids(sd_bus_message *reply) {
+        const uint64_t *ids;
+        size_t size;
+        int r;
+
+        r = sd_bus_message_read_array(reply, 't', (const void **) &ids, &size);
+        if (r < 0)
+                return log_error_errno(r, "Failed to parse serrord's answer: %m");
+        if (arg_json != JSON_OFF) {
+                _cleanup_json_ struct json_object *a = json_object_new_array();
+                for (size_t k = 0; k < size / sizeof(uint64_t); k++)
+                        json_object_array_add(a, json_object_new_uint64(ids[k]));
+                json_print(a);
+        } else
+                for (size_t k = 0; k < size / sizeof(uint64_t); k++)
+                        printf("request %" PRIu64 " sent; see serrorctl history or monitor.\n", ids[k]);
+        return 0;
+}
+
+/* Every outcome; the exit status is the first that was not a success. */
+static int print_outcomes(sd_bus_message *reply) {
+        _cleanup_json_ struct json_object *a = json_object_new_array();
+        int r, worst = 0;
+        Record rec;
+
+        r = sd_bus_message_skip(reply, "at");
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(" SERROR_BUS_INJECTION_RECORD_SIGNATURE ")");
+        while (r >= 0 && (r = read_record(reply, &rec)) > 0) {
+                int e = outcome_exit(rec.outcome);
+
+                if (e != 0 && worst == 0)
+                        worst = e;
+                if (arg_json != JSON_OFF)
+                        json_object_array_add(a, record_to_json(&rec));
+                else
+                        print_outcome(&rec);
+        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to parse serrord's answer: %m");
+        if (arg_json != JSON_OFF)
+                json_print(a);
+        return worst;
+}
+
+int verb_inject(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        uint64_t flags = SERROR_INJECT_WAIT;
+        int r;
+
+        r = check_inject_text(argv[2]);
+        if (r != 0)
+                return r;
         if (arg_no_wait)
                 flags &= ~(uint64_t) SERROR_INJECT_WAIT;
         if (arg_allow_ids)
@@ -354,63 +408,13 @@ int verb_inject(int argc, char *argv[]) {
         if (r >= 0)
                 r = sd_bus_message_append(call, "sssstt", argv[1], arg_vcpu, argv[2], arg_on_pending, arg_timeout_usec,
                                           flags);
-        if (r < 0) {
-                r = log_error_errno(r, "Failed to build the request: %m");
-                goto out;
-        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to build the request: %m");
         /* The answer comes when the vcpu has answered: allow for the whole timeout. */
         r = sd_bus_call(bus, call, arg_timeout_usec + 10 * 1000000ull, &error, &reply);
-        if (r < 0) {
-                r = cli_bus_call_failed("Failed to inject", &error, r);
-                goto out;
-        }
-        r = sd_bus_message_read_array(reply, 't', (const void **) &ids, &ids_size);
         if (r < 0)
-                goto parse_error;
-        if (!(flags & SERROR_INJECT_WAIT)) {
-                if (arg_json != JSON_OFF) {
-                        _cleanup_json_ struct json_object *a = json_object_new_array();
-                        for (size_t k = 0; k < ids_size / sizeof(uint64_t); k++)
-                                json_object_array_add(a, json_object_new_uint64(ids[k]));
-                        json_print(a);
-                } else
-                        for (size_t k = 0; k < ids_size / sizeof(uint64_t); k++)
-                                printf("request %" PRIu64 " sent; see serrorctl history or monitor.\n", ids[k]);
-                r = 0;
-                goto out;
-        }
-
-        r = sd_bus_message_enter_container(reply, 'a', "(" SERROR_BUS_INJECTION_RECORD_SIGNATURE ")");
-        if (r < 0)
-                goto parse_error;
-        {
-                _cleanup_json_ struct json_object *a = json_object_new_array();
-                Record rec;
-                while ((r = read_record(reply, &rec)) > 0) {
-                        int e = outcome_exit(rec.outcome);
-                        if (e != 0 && worst == 0)
-                                worst = e;
-                        if (arg_json != JSON_OFF)
-                                json_object_array_add(a, record_to_json(&rec));
-                        else
-                                print_outcome(&rec);
-                }
-                if (r < 0)
-                        goto parse_error;
-                if (arg_json != JSON_OFF)
-                        json_print(a);
-        }
-        r = worst;
-        goto out;
-
-parse_error:
-        r = log_error_errno(r, "Failed to parse serrord's answer: %m");
-out:
-        sd_bus_error_free(&error);
-        sd_bus_message_unref(call);
-        sd_bus_message_unref(reply);
-        sd_bus_flush_close_unref(bus);
-        return r;
+                return cli_bus_call_failed("Failed to inject", &error, r);
+        return flags & SERROR_INJECT_WAIT ? print_outcomes(reply) : print_sent_ids(reply);
 }
 
 int verb_history(int argc, char *argv[]) {

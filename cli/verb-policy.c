@@ -13,6 +13,7 @@
 
 #include "attach-proto.h"
 #include "cli.h"
+#include "clock-util.h"
 #include "parse-util.h"
 #include "policy.h"
 #include "read-file.h"
@@ -40,7 +41,7 @@ typedef struct VmArg {
         char name[ATTACH_NAME_MAX + 1];
         uint32_t first_vcpu;
         uint32_t last_vcpu;
-        attach_label labels[ATTACH_LABELS_MAX];
+        AttachLabel labels[ATTACH_LABELS_MAX];
         PolicyVmLabel label_refs[ATTACH_LABELS_MAX];
         size_t n_labels;
 } VmArg;
@@ -110,7 +111,7 @@ static int parse_vm_arg(const char *s, VmArg *ret) {
         for (p = comma; p; p = strchr(p + 1, ',')) {
                 const char *next = strchr(p + 1, ','), *eq;
                 size_t len = next ? (size_t) (next - p - 1) : strlen(p + 1);
-                attach_label *l;
+                AttachLabel *l;
 
                 eq = memchr(p + 1, '=', len);
                 if (!eq)
@@ -418,19 +419,174 @@ static void format_target_summary(const PolicyTarget *t, size_t n, char *buf, si
                 memcpy(buf + size - 4, "...", 4);
 }
 
+/* What a plan is made of beside the policy and its targets, and where each came from. */
+typedef struct PlanChoice {
+        uint64_t seed;
+        const char *seed_source;  /* "option", "policy" or "generated" */
+        uint64_t until;           /* UINT64_MAX: the plan ends by itself */
+        const char *until_source; /* "for", "duration", "default", or NULL */
+} PlanChoice;
+
+static int plan_choose(const Policy *policy, PlanChoice *ret) {
+        *ret = (PlanChoice) { .until = UINT64_MAX };
+
+        if (arg_seed_set) {
+                ret->seed = arg_seed;
+                ret->seed_source = "option";
+        } else if (policy->has_seed) {
+                ret->seed = policy->seed;
+                ret->seed_source = "policy";
+        } else {
+                /* What serrord does for a policy without a seed: pick one and say which. */
+                if (getrandom(&ret->seed, sizeof(ret->seed), 0) != (ssize_t) sizeof(ret->seed))
+                        return log_error_errno(negative_errno(), "cannot generate a seed: %m");
+                ret->seed_source = "generated";
+        }
+
+        if (arg_for_set && (policy->duration_usec == 0 || arg_for_usec < policy->duration_usec)) {
+                ret->until = arg_for_usec;
+                ret->until_source = "for";
+        } else if (policy->duration_usec > 0) {
+                ret->until = policy->duration_usec;
+                ret->until_source = "duration";
+        } else if (!policy_has_end(policy)) {
+                ret->until = PLAN_DEFAULT_FOR_USEC;
+                ret->until_source = "default";
+        }
+        return 0;
+}
+
+static struct json_object *planned_event_to_json(const PlannedEvent *ev, const char *text) {
+        struct json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "offset_usec", json_object_new_int64((int64_t) ev->offset_usec));
+        json_object_object_add(o, "event", json_object_new_int64((int64_t) ev->event));
+        json_object_object_add(o, "vm", ev->has_target ? json_object_new_string(ev->vm) : NULL);
+        json_object_object_add(o, "vcpu", ev->has_target ? json_object_new_int64(ev->vcpu) : NULL);
+        json_object_object_add(o, "syndrome", json_object_new_string(text));
+        if (!ev->is_mce)
+                json_object_object_add(o, "iss", json_object_new_int64(serror_syndrome_iss(&ev->syndrome)));
+        return o;
+}
+
+/* Walk the plan up to choice->until (or PLAN_ROWS_MAX rows): into rows when
+ * it is not NULL, as text lines otherwise. */
+static int plan_emit_rows(PolicyPlan *plan, const PlanChoice *choice, int name_width, struct json_object *rows,
+                          size_t *ret_n, bool *ret_truncated) {
+        uint64_t offset;
+
+        *ret_n = 0;
+        *ret_truncated = false;
+        while (policy_plan_peek(plan, &offset) > 0 && offset < choice->until) {
+                PlannedEvent ev;
+                char text[128] = "?", when[32];
+
+                if (*ret_n >= PLAN_ROWS_MAX) {
+                        *ret_truncated = true;
+                        break;
+                }
+                if (policy_plan_next(plan, &ev) <= 0)
+                        break;
+                (*ret_n)++;
+                if (ev.is_mce)
+                        (void) serror_mce_format(&ev.mce, text, sizeof(text));
+                else
+                        (void) serror_syndrome_format(&ev.syndrome, text, sizeof(text));
+
+                if (rows) {
+                        struct json_object *o = planned_event_to_json(&ev, text);
+                        if (!o)
+                                return log_error_errno(-ENOMEM, "out of memory");
+                        json_object_array_add(rows, o);
+                        continue;
+                }
+                format_offset(ev.offset_usec, when, sizeof(when));
+                if (ev.has_target)
+                        printf("%-*s %-*s %5" PRIu32 "  %s\n", OFFSET_WIDTH, when, name_width, ev.vm, ev.vcpu, text);
+                else
+                        printf("%-*s %-*s %5s  %s\n", OFFSET_WIDTH, when, name_width, "-", "-", text);
+        }
+        return 0;
+}
+
+static int plan_print_json(const Policy *policy, const PlanChoice *choice, const PolicyTarget *targets,
+                           size_t n_targets, bool assumed, PolicyPlan *plan) {
+        _cleanup_json_ struct json_object *out = json_object_new_object(), *rows = json_object_new_array(),
+                                          *targets_json = json_object_new_array();
+        char seed_text[32];
+        size_t n_rows;
+        bool truncated;
+        int r;
+
+        if (!out || !rows || !targets_json)
+                return log_error_errno(-ENOMEM, "out of memory");
+        for (size_t i = 0; i < n_targets; i++) {
+                struct json_object *t = json_object_new_object();
+
+                json_object_object_add(t, "vm", json_object_new_string(targets[i].vm));
+                json_object_object_add(t, "vcpu", json_object_new_int64(targets[i].vcpu));
+                json_object_array_add(targets_json, t);
+        }
+        r = plan_emit_rows(plan, choice, 0, rows, &n_rows, &truncated);
+        if (r < 0)
+                return r;
+
+        snprintf(seed_text, sizeof(seed_text), "%" PRIu64, choice->seed);
+        json_object_object_add(out, "policy", json_object_new_string(policy->name));
+        json_object_object_add(out, "seed", json_object_new_string(seed_text));
+        json_object_object_add(out, "seed_source", json_object_new_string(choice->seed_source));
+        json_object_object_add(out, "until_usec",
+                               choice->until != UINT64_MAX ? json_object_new_int64((int64_t) choice->until) : NULL);
+        json_object_object_add(out, "until_source",
+                               choice->until_source ? json_object_new_string(choice->until_source) : NULL);
+        json_object_object_add(out, "assumed_targets", json_object_new_boolean(assumed));
+        json_object_object_add(out, "targets", TAKE_PTR(targets_json));
+        json_object_object_add(out, "injections", TAKE_PTR(rows));
+        json_object_object_add(out, "truncated", json_object_new_boolean(truncated));
+        json_print(out);
+        return 0;
+}
+
+static void plan_print_summary(const PlanChoice *choice, const PolicyTarget *targets, size_t n_targets, bool assumed,
+                               PolicyPlan *plan, size_t n_rows, bool truncated) {
+        char summary[512];
+
+        format_target_summary(targets, n_targets, summary, sizeof(summary));
+        printf("\n%zu injection%s in %" PRIu64 " event%s.\n", n_rows, n_rows == 1 ? "" : "s",
+               policy_plan_events(plan), policy_plan_events(plan) == 1 ? "" : "s");
+        printf("Targets: %s%s\n", summary,
+               assumed ? " (assumed from the policy's names; describe real VMs with --vm)" : "");
+        if (streq(choice->seed_source, "generated"))
+                printf("Seed: %" PRIu64 " (generated: repeat this plan with --seed %" PRIu64 ")\n", choice->seed,
+                       choice->seed);
+        else
+                printf("Seed: %" PRIu64 " (%s)\n", choice->seed,
+                       streq(choice->seed_source, "policy") ? "from the policy" : "--seed");
+        if (choice->until_source) {
+                char until_text[32];
+
+                policy_format_duration(choice->until, until_text, sizeof(until_text));
+                printf("Until: %s (%s)\n", until_text,
+                       streq(choice->until_source, "for")      ? "--for" :
+                       streq(choice->until_source, "duration") ? "the policy's duration" :
+                                                                 "the policy has no end; choose a span with --for");
+        }
+        if (truncated)
+                printf("Stopped after %u injections; use --for to plan a shorter span.\n", PLAN_ROWS_MAX);
+}
+
 static int verb_policy_plan(int argc, char *argv[]) {
-        _cleanup_json_ struct json_object *out = NULL, *rows = NULL, *targets_json = NULL;
         _cleanup_free_ PolicyDiag *diag = malloc(sizeof(PolicyDiag));
         _cleanup_(policy_plan_freep) PolicyPlan *plan = NULL;
         _cleanup_(policy_freep) Policy *policy = NULL;
         _cleanup_free_ PolicyTarget *targets = NULL;
         _cleanup_(plan_vms_done) PlanVms vms = {};
-        size_t n_targets = 0, name_width = 6, rows_printed = 0;
-        const char *seed_source, *until_source = NULL;
-        uint64_t seed, until = UINT64_MAX, offset;
-        bool truncated = false, assumed = arg_n_vms == 0;
-        char why[256] = "", summary[512];
-        struct timespec now;
+        size_t n_targets = 0, name_width = 6, n_rows;
+        bool truncated, assumed = arg_n_vms == 0;
+        char why[256] = "";
+        PlanChoice choice;
         int r;
 
         if (!diag)
@@ -455,139 +611,26 @@ static int verb_policy_plan(int argc, char *argv[]) {
                 return log_error_errno(r, "cannot list the targets: %s", strerror(-r));
         if (n_targets == 0)
                 return usage_error("no vcpu of the --vm VMs matches the targets of policy \"%s\"", policy->name);
-
-        if (arg_seed_set) {
-                seed = arg_seed;
-                seed_source = "option";
-        } else if (policy->has_seed) {
-                seed = policy->seed;
-                seed_source = "policy";
-        } else {
-                /* What serrord does for a policy without a seed: pick one and say which. */
-                if (getrandom(&seed, sizeof(seed), 0) != (ssize_t) sizeof(seed))
-                        return log_error_errno(negative_errno(), "cannot generate a seed: %m");
-                seed_source = "generated";
-        }
-
-        if (arg_for_set && (policy->duration_usec == 0 || arg_for_usec < policy->duration_usec)) {
-                until = arg_for_usec;
-                until_source = "for";
-        } else if (policy->duration_usec > 0) {
-                until = policy->duration_usec;
-                until_source = "duration";
-        } else if (!policy_has_end(policy)) {
-                until = PLAN_DEFAULT_FOR_USEC;
-                until_source = "default";
-        }
-
-        (void) clock_gettime(CLOCK_REALTIME, &now);
-        r = policy_plan_new(policy, seed, (uint64_t) now.tv_sec * USEC_PER_SEC + (uint64_t) now.tv_nsec / 1000, targets,
-                            n_targets, &plan);
+        r = plan_choose(policy, &choice);
+        if (r < 0)
+                return r;
+        r = policy_plan_new(policy, choice.seed, now_usec(CLOCK_REALTIME), targets, n_targets, &plan);
         if (r < 0)
                 return log_error_errno(r, "cannot plan policy \"%s\": %s", policy->name, strerror(-r));
+
+        if (arg_json != JSON_OFF)
+                return plan_print_json(policy, &choice, targets, n_targets, assumed, plan);
 
         for (size_t i = 0; i < n_targets; i++)
                 if (strlen(targets[i].vm) > name_width)
                         name_width = strlen(targets[i].vm);
-
-        if (arg_json != JSON_OFF) {
-                out = json_object_new_object();
-                rows = json_object_new_array();
-                targets_json = json_object_new_array();
-                if (!out || !rows || !targets_json)
-                        return log_error_errno(-ENOMEM, "out of memory");
-                for (size_t i = 0; i < n_targets; i++) {
-                        struct json_object *t = json_object_new_object();
-
-                        json_object_object_add(t, "vm", json_object_new_string(targets[i].vm));
-                        json_object_object_add(t, "vcpu", json_object_new_int64(targets[i].vcpu));
-                        json_object_array_add(targets_json, t);
-                }
-        } else if (arg_legend)
+        if (arg_legend)
                 printf("%-*s %-*s %5s  %s\n", OFFSET_WIDTH, "OFFSET", (int) name_width, "TARGET", "VCPU", "SYNDROME");
-
-        while (policy_plan_peek(plan, &offset) > 0) {
-                PlannedEvent ev;
-                char text[128] = "?", when[32];
-
-                if (offset >= until)
-                        break;
-                if (rows_printed >= PLAN_ROWS_MAX) {
-                        truncated = true;
-                        break;
-                }
-                if (policy_plan_next(plan, &ev) <= 0)
-                        break;
-                rows_printed++;
-                if (ev.is_mce)
-                        (void) serror_mce_format(&ev.mce, text, sizeof(text));
-                else
-                        (void) serror_syndrome_format(&ev.syndrome, text, sizeof(text));
-
-                if (rows) {
-                        struct json_object *o = json_object_new_object();
-
-                        if (!o)
-                                return log_error_errno(-ENOMEM, "out of memory");
-                        json_object_object_add(o, "offset_usec", json_object_new_int64((int64_t) ev.offset_usec));
-                        json_object_object_add(o, "event", json_object_new_int64((int64_t) ev.event));
-                        json_object_object_add(o, "vm", ev.has_target ? json_object_new_string(ev.vm) : NULL);
-                        json_object_object_add(o, "vcpu", ev.has_target ? json_object_new_int64(ev.vcpu) : NULL);
-                        json_object_object_add(o, "syndrome", json_object_new_string(text));
-                        if (!ev.is_mce)
-                                json_object_object_add(o, "iss",
-                                                       json_object_new_int64(serror_syndrome_iss(&ev.syndrome)));
-                        json_object_array_add(rows, o);
-                        continue;
-                }
-                format_offset(ev.offset_usec, when, sizeof(when));
-                if (ev.has_target)
-                        printf("%-*s %-*s %5" PRIu32 "  %s\n", OFFSET_WIDTH, when, (int) name_width, ev.vm, ev.vcpu,
-                               text);
-                else
-                        printf("%-*s %-*s %5s  %s\n", OFFSET_WIDTH, when, (int) name_width, "-", "-", text);
-        }
-
-        if (out) {
-                char seed_text[32];
-
-                snprintf(seed_text, sizeof(seed_text), "%" PRIu64, seed);
-                json_object_object_add(out, "policy", json_object_new_string(policy->name));
-                json_object_object_add(out, "seed", json_object_new_string(seed_text));
-                json_object_object_add(out, "seed_source", json_object_new_string(seed_source));
-                json_object_object_add(out, "until_usec",
-                                       until != UINT64_MAX ? json_object_new_int64((int64_t) until) : NULL);
-                json_object_object_add(out, "until_source", until_source ? json_object_new_string(until_source) : NULL);
-                json_object_object_add(out, "assumed_targets", json_object_new_boolean(assumed));
-                json_object_object_add(out, "targets", TAKE_PTR(targets_json));
-                json_object_object_add(out, "injections", TAKE_PTR(rows));
-                json_object_object_add(out, "truncated", json_object_new_boolean(truncated));
-                json_print(out);
-                return 0;
-        }
-        if (!arg_legend)
-                return 0;
-
-        format_target_summary(targets, n_targets, summary, sizeof(summary));
-        printf("\n%zu injection%s in %" PRIu64 " event%s.\n", rows_printed, rows_printed == 1 ? "" : "s",
-               policy_plan_events(plan), policy_plan_events(plan) == 1 ? "" : "s");
-        printf("Targets: %s%s\n", summary,
-               assumed ? " (assumed from the policy's names; describe real VMs with --vm)" : "");
-        if (streq(seed_source, "generated"))
-                printf("Seed: %" PRIu64 " (generated: repeat this plan with --seed %" PRIu64 ")\n", seed, seed);
-        else
-                printf("Seed: %" PRIu64 " (%s)\n", seed, streq(seed_source, "policy") ? "from the policy" : "--seed");
-        if (until_source) {
-                char until_text[32];
-
-                policy_format_duration(until, until_text, sizeof(until_text));
-                printf("Until: %s (%s)\n", until_text,
-                       streq(until_source, "for")        ? "--for" :
-                       streq(until_source, "duration")   ? "the policy's duration" :
-                                                           "the policy has no end; choose a span with --for");
-        }
-        if (truncated)
-                printf("Stopped after %u injections; use --for to plan a shorter span.\n", PLAN_ROWS_MAX);
+        r = plan_emit_rows(plan, &choice, (int) name_width, NULL, &n_rows, &truncated);
+        if (r < 0)
+                return r;
+        if (arg_legend)
+                plan_print_summary(&choice, targets, n_targets, assumed, plan, n_rows, truncated);
         return 0;
 }
 

@@ -26,32 +26,11 @@ void bus_policy_emit_removed(Manager *m, const char *name) {
                                           name, "unloaded");
 }
 
-int manager_reload_policies(Manager *m, char **ret_errors) {
-        _cleanup_free_ char *errors = NULL;
-        int r;
-
-        r = loaded_policies_load_directory(m, m->config->policy_dir, &errors);
-        if (r < 0) {
-                log_error_errno(r, "Refused to reload %s; the running policies stay as they were:\n%s",
-                                m->config->policy_dir, errors ?: "");
-                if (ret_errors)
-                        *ret_errors = TAKE_PTR(errors);
-                return r;
-        }
-        log_info("Reloaded the policies of %s.", m->config->policy_dir);
-        return 0;
-}
-
-static int reply_policy_error(sd_bus_error *error, const char *name) {
-        return sd_bus_error_setf(error, SERROR_BUS_ERROR_NO_SUCH_POLICY, "No policy named '%s' is loaded.",
-                                 bus_echo(name));
-}
-
 int bus_policy_method_load(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         const char *text, *source;
         LoadedPolicy *rp;
-        PolicyDiag diag;
+        OpError err = {};
         int start, r;
 
         r = sd_bus_message_read(message, "ssb", &text, &source, &start);
@@ -69,77 +48,62 @@ int bus_policy_method_load(sd_bus_message *message, void *userdata, sd_bus_error
         /* Every user may read it back (ListPolicies), and it is logged. */
         char source_safe[ESCAPE_SIZE(BUS_ARG_MAX)];
         escape_text(isempty(source) ? "bus" : source, BUS_ARG_MAX, source_safe, sizeof(source_safe));
-        r = loaded_policy_load(m, text, strlen(text), source_safe, false, &rp, &diag);
-        if (r == -EEXIST)
-                return sd_bus_error_setf(error, SERROR_BUS_ERROR_POLICY_EXISTS,
-                                         "A policy with this name is already loaded (stop and unload it first).");
-        if (r < 0) {
-                char first[512] = "";
-                if (diag.n_errors > 0)
-                        policy_error_format(&diag.errors[0], first, sizeof(first));
-                return sd_bus_error_setf(error, SERROR_BUS_ERROR_INVALID_POLICY, "Invalid policy%s%s (%zu error%s)",
-                                         first[0] ? ": " : "", first, diag.n_errors, diag.n_errors == 1 ? "" : "s");
-        }
-        if (start) {
-                r = loaded_policy_start(rp);
-                if (r < 0) {
-                        loaded_policy_free(rp);
-                        return r;
-                }
-        } else
-                bus_policy_emit_changed(m, rp);
+        r = manager_load_policy(m, text, source_safe, start, &rp, &err);
+        if (r < 0)
+                return bus_reply_op_error(error, &err, r);
         return sd_bus_reply_method_return(message, "st", rp->policy->name, rp->seed);
 }
 
-static int with_policy(sd_bus_message *message, Manager *m, sd_bus_error *error, LoadedPolicy **ret) {
-        const char *name;
+/* The name argument of Start, Stop and Unload, once the caller may make the call. */
+static int read_policy_name(sd_bus_message *message, Manager *m, sd_bus_error *error, const char **ret) {
         int r;
 
-        r = sd_bus_message_read(message, "s", &name);
+        r = sd_bus_message_read(message, "s", ret);
         if (r < 0)
                 return r;
-        r = bus_check_control_access(m, message, error);
-        if (r < 0)
-                return r;
-        *ret = manager_find_policy(m, name);
-        return *ret ? 0 : reply_policy_error(error, name);
+        return bus_check_control_access(m, message, error);
 }
 
 int bus_policy_method_start(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        const char *name;
         LoadedPolicy *rp;
-        int r = with_policy(message, userdata, error, &rp);
+        OpError err = {};
+        int r;
 
+        r = read_policy_name(message, userdata, error, &name);
         if (r < 0)
                 return r;
-        r = loaded_policy_start(rp);
+        r = manager_start_policy(userdata, name, &rp, &err);
         if (r < 0)
-                return r;
+                return bus_reply_op_error(error, &err, r);
         return sd_bus_reply_method_return(message, "t", rp->seed);
 }
 
 int bus_policy_method_stop(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        LoadedPolicy *rp;
-        int r = with_policy(message, userdata, error, &rp);
+        const char *name;
+        OpError err = {};
+        int r;
 
+        r = read_policy_name(message, userdata, error, &name);
         if (r < 0)
                 return r;
-        loaded_policy_stop(rp, RUN_STOPPED);
+        r = manager_stop_policy(userdata, name, &err);
+        if (r < 0)
+                return bus_reply_op_error(error, &err, r);
         return sd_bus_reply_method_return(message, NULL);
 }
 
 int bus_policy_method_unload(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        _cleanup_free_ char *name = NULL;
-        LoadedPolicy *rp;
-        int r = with_policy(message, m, error, &rp);
+        const char *name;
+        OpError err = {};
+        int r;
 
+        r = read_policy_name(message, userdata, error, &name);
         if (r < 0)
                 return r;
-        name = strdup(rp->policy->name);
-        loaded_policy_stop(rp, RUN_STOPPED);
-        loaded_policy_free(rp);
-        if (name)
-                bus_policy_emit_removed(m, name);
+        r = manager_unload_policy(userdata, name, &err);
+        if (r < 0)
+                return bus_reply_op_error(error, &err, r);
         return sd_bus_reply_method_return(message, NULL);
 }
 
@@ -181,14 +145,15 @@ int bus_policy_method_get(sd_bus_message *message, void *userdata, sd_bus_error 
         Manager *m = userdata;
         const char *name;
         LoadedPolicy *rp;
+        OpError err = {};
         int r;
 
         r = sd_bus_message_read(message, "s", &name);
         if (r < 0)
                 return r;
-        rp = manager_find_policy(m, name);
-        if (!rp)
-                return reply_policy_error(error, name);
+        r = manager_lookup_policy(m, name, &rp, &err);
+        if (r < 0)
+                return bus_reply_op_error(error, &err, r);
         r = sd_bus_message_new_method_return(message, &reply);
         if (r < 0)
                 return r;
@@ -219,19 +184,19 @@ int bus_policy_method_reload(sd_bus_message *message, void *userdata, sd_bus_err
 
 int bus_policy_method_stop_all(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ const InjectionRecord **pending = NULL;
         Manager *m = userdata;
-        uint32_t stopped = 0;
+        size_t n_pending;
+        uint32_t stopped;
         int r;
 
         r = bus_check_control_access(m, message, error);
         if (r < 0)
                 return r;
-        for (LoadedPolicy *rp = m->policies; rp; rp = rp->next)
-                if (rp->state == RUN_RUNNING) {
-                        loaded_policy_stop(rp, RUN_STOPPED);
-                        stopped++;
-                }
-        log_notice("stop-all: %u running polic%s stopped.", stopped, stopped == 1 ? "y" : "ies");
+        stopped = manager_stop_all_policies(m);
+        r = manager_pending_serrors(m, &pending, &n_pending);
+        if (r < 0)
+                return r;
 
         r = sd_bus_message_new_method_return(message, &reply);
         if (r < 0)
@@ -239,27 +204,12 @@ int bus_policy_method_stop_all(sd_bus_message *message, void *userdata, sd_bus_e
         r = sd_bus_message_append(reply, "u", stopped);
         if (r < 0)
                 return r;
-        /* What cannot be stopped: SErrors already pending in guests. The
-         * newest record per vcpu that left one pending names it; the guest
-         * may have taken it since (then it is gone anyway). */
         r = sd_bus_message_open_container(reply, 'a', "(sutt)");
         if (r < 0)
                 return r;
-        for (unsigned i = m->history.count; i-- > 0;) {
-                const InjectionRecord *rec = history_get(&m->history, i);
-                bool newer = false;
-                VM *vm;
-
-                if (!rec->after.valid || !rec->after.pending || !serror_outcome_landed(rec->outcome))
-                        continue;
-                for (unsigned j = i + 1; j < m->history.count && !newer; j++) {
-                        const InjectionRecord *o = history_get(&m->history, j);
-                        newer = streq(o->vm, rec->vm) && o->vcpu == rec->vcpu;
-                }
-                vm = manager_find_vm(m, rec->vm);
-                if (newer || !vm || !vm_find_vcpu(vm, rec->vcpu))
-                        continue;
-                r = sd_bus_message_append(reply, "(sutt)", rec->vm, rec->vcpu, rec->after.esr, rec->id);
+        for (size_t i = 0; i < n_pending; i++) {
+                r = sd_bus_message_append(reply, "(sutt)", pending[i]->vm, pending[i]->vcpu, pending[i]->after.esr,
+                                          pending[i]->id);
                 if (r < 0)
                         return r;
         }

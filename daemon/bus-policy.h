@@ -18,5 +18,3 @@ int bus_policy_method_stop_all(sd_bus_message *message, void *userdata, sd_bus_e
 
 void bus_policy_emit_changed(Manager *m, const LoadedPolicy *rp);
 void bus_policy_emit_removed(Manager *m, const char *name);
-/* SIGHUP and Reload(): reload the policy directory, logging what was refused. */
-int manager_reload_policies(Manager *m, char **ret_errors);

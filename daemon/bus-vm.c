@@ -6,7 +6,6 @@
 #include "bus-manager.h"
 #include "bus-api.h"
 #include "bus-vm.h"
-#include "connection.h"
 #include "log.h"
 #include "manager.h"
 #include "vm.h"
@@ -104,7 +103,7 @@ int bus_vm_method_list(sd_bus_message *message, void *userdata, sd_bus_error *er
 int bus_vm_method_detach(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         const char *target;
-        VM *vm;
+        OpError err = {};
         int r;
 
         r = sd_bus_message_read(message, "s", &target);
@@ -113,13 +112,8 @@ int bus_vm_method_detach(sd_bus_message *message, void *userdata, sd_bus_error *
         r = bus_check_control_access(m, message, error);
         if (r < 0)
                 return r;
-        vm = manager_find_vm(m, target);
-        if (!vm)
-                return sd_bus_error_setf(error, SERROR_BUS_ERROR_NO_SUCH_VM, "No VM named or with UUID '%s' is attached.",
-                                         bus_echo(target));
-        log_info("VM %s detached on request of the operator.", vm->name);
-        /* The agent is told not to reconnect: detaching is a decision, not a glitch. */
-        connection_close_with_notice(vm->connection, ECONNABORTED, "detached by the operator");
+        r = manager_detach_vm(m, target, &err);
+        if (r < 0)
+                return bus_reply_op_error(error, &err, r);
         return sd_bus_reply_method_return(message, NULL);
 }
-

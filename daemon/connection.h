@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* One agent connection on the attach socket: framing, fds, the request rules, and the VMM's lifetime. */
+/* One agent connection on the attach socket: receive, fds, the send queue, limits and the VMM's lifetime.
+ * What each message means is attach-handlers.c's. */
 #pragma once
 
 #include <ev.h>
@@ -9,6 +10,7 @@
 #include "attach-proto.h"
 #include "attach-socket.h"
 #include "escape.h"
+#include "macro.h"
 
 typedef struct AttachServer AttachServer;
 typedef struct VM VM;
@@ -28,7 +30,7 @@ typedef struct Connection {
         VM *vm; /* set by an accepted HELLO; owned */
         pid_t vmm_ns_pid; /* the VMM's pid in its own PID namespace (peer.pid outside containers) */
 
-        attach_sendq out; /* answers and notices the socket has not taken yet */
+        AttachSendq out; /* answers and notices the socket has not taken yet */
         bool close_after_flush;
         const char *close_reason; /* why, once decided (static text) */
         /* Until HELLO: the HELLO deadline. Once closing with output left: how
@@ -46,7 +48,9 @@ int connection_new(AttachServer *s, int fd, Connection **ret);
 Connection *connection_free(Connection *c, const char *reason);
 
 /* Queue a message to the agent. 0 or a negative errno. */
-int connection_send(Connection *c, const attach_msg *m);
+int connection_send(Connection *c, const AttachMsg *m);
+/* Queue a REPLY to request_id (0: a connection-level notice); error is an errno, 0 for success. */
+int connection_reply(Connection *c, uint64_t request_id, int error, const char *fmt, ...) _printf_(4, 5);
 /* Queue a connection-level notice (REPLY with request id 0). */
 int connection_send_notice(Connection *c, int error, const char *message);
 /* Send a connection-level notice (REPLY with request id 0) and end the

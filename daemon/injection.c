@@ -236,7 +236,7 @@ void injection_record_unsent(Manager *m, VM *vm, uint32_t vcpu, const InjectionP
 
 int injection_start(Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p, injection_done_fn done,
                     void *userdata, Injection **ret, GuardVerdict *ret_guard) {
-        attach_msg msg = { .type = p->mce ? ATTACH_MSG_INJECT_MCE : ATTACH_MSG_INJECT };
+        AttachMsg msg = { .type = p->mce ? ATTACH_MSG_INJECT_MCE : ATTACH_MSG_INJECT };
         uint64_t now = now_usec(CLOCK_MONOTONIC);
         bool dry_run = p->dry_run || m->guards.config.dry_run;
         GuardVerdict verdict;
@@ -275,7 +275,7 @@ int injection_start(Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p,
         record_init(&i->record, m, vm, vcpu, p);
 
         msg.request_id = i->record.id;
-        msg.inject = (attach_inject) {
+        msg.inject = (AttachInject) {
                 .vcpu = vcpu,
                 .is_mce = p->mce != NULL,
                 .mce = p->mce ? *p->mce : (serror_mce) {},
@@ -304,7 +304,7 @@ int injection_start(Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p,
         return 0;
 }
 
-int injection_handle_answer(Manager *m, VM *vm, const attach_msg *msg) {
+int injection_handle_answer(Manager *m, VM *vm, const AttachMsg *msg) {
         Injection *i;
 
         for (i = vm->injections; i; i = i->next)
@@ -322,7 +322,7 @@ int injection_handle_answer(Manager *m, VM *vm, const attach_msg *msg) {
                 return 0;
         }
 
-        const attach_inject_result *res = &msg->inject_result;
+        const AttachInjectResult *res = &msg->inject_result;
         i->record.outcome = res->outcome;
         i->record.error = res->error;
         memcpy(i->record.message, res->message, sizeof(i->record.message));

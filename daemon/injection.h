@@ -30,9 +30,9 @@ typedef struct InjectionRecord {
         serror_outcome outcome;
         int error;               /* positive errno; 0 unless failed */
         char message[ATTACH_MESSAGE_MAX + 1];
-        attach_vcpu_state before;
-        attach_vcpu_write written;
-        attach_vcpu_state after;
+        AttachVcpuState before;
+        AttachVcpuWrite written;
+        AttachVcpuState after;
         uint64_t latency_usec;   /* serrord: request to outcome */
         uint64_t agent_usec;     /* agent: vcpu reached to done (0 if never reached) */
         char origin[64];         /* "serrorctl", or the policy's name */
@@ -81,7 +81,7 @@ void injection_record_unsent(Manager *m, VM *vm, uint32_t vcpu, const InjectionP
                              InjectionRecord *ret);
 
 /* An INJECT_RESULT (or a REPLY to an INJECT) from vm's connection. */
-int injection_handle_answer(Manager *m, VM *vm, const attach_msg *msg);
+int injection_handle_answer(Manager *m, VM *vm, const AttachMsg *msg);
 /* The VM is going away: every injection still open for it fails with ECONNRESET. */
 void injection_fail_all_for_vm(Manager *m, VM *vm);
 /* A wedged vcpu holds at most this many requests; more are refused, not queued. */

@@ -6,7 +6,7 @@
 #include "macro.h"
 #include "parse-util.h"
 
-kvm_fd_kind kvm_fd_classify_link(const char *link, uint32_t *ret_index) {
+KvmFdKind kvm_fd_classify_link(const char *link, uint32_t *ret_index) {
         static const char vcpu_prefix[] = "anon_inode:kvm-vcpu:";
         uint32_t index;
 
@@ -29,7 +29,7 @@ kvm_fd_kind kvm_fd_classify_link(const char *link, uint32_t *ret_index) {
         return KVM_FD_OTHER;
 }
 
-const char *kvm_fd_kind_describe(kvm_fd_kind k) {
+const char *kvm_fd_kind_describe(KvmFdKind k) {
         switch (k) {
         case KVM_FD_SYSTEM:
                 return "/dev/kvm, not a vcpu";

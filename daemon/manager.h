@@ -3,7 +3,9 @@
 #pragma once
 
 #include <ev.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <systemd/sd-bus.h>
 
 #include "access.h"
@@ -12,6 +14,7 @@
 #include "history.h"
 #include "injection.h"
 #include "kvm-host.h"
+#include "op-error.h"
 #include "serror/syndrome.h"
 
 /* Monotonic event counts exported in the Counters property. */
@@ -78,3 +81,65 @@ void manager_vcpus_changed(Manager *m);
 void manager_injection_done(Manager *m, const InjectionRecord *r);
 void manager_policy_changed(Manager *m, const LoadedPolicy *rp);
 void manager_policy_removed(Manager *m, const char *name);
+
+/* Lookups. name_or_uuid: a VM's name or its UUID in any case. */
+VM *manager_find_vm(Manager *m, const char *name_or_uuid);
+VM *manager_find_vm_by_uuid(Manager *m, const uint8_t uuid[ATTACH_UUID_SIZE]);
+unsigned manager_count_vms_of_uid(Manager *m, uid_t uid);
+LoadedPolicy *manager_find_policy(Manager *m, const char *name);
+/* The same, refusing with NoSuchPolicy. */
+int manager_lookup_policy(Manager *m, const char *name, LoadedPolicy **ret, OpError *err);
+
+/* The operations. Each returns 0 or a negative errno; a refusal a user
+ * should read fills *err (op-error.h), which the bus layer answers with. */
+
+/* One Inject call, as its caller gave it (strings not yet parsed). */
+typedef struct InjectRequest {
+        const char *target;     /* VM name or UUID */
+        const char *vcpus;      /* an index or "all" */
+        const char *error_text; /* syndrome text, "kvm", or a machine check */
+        const char *mode;       /* merge, defer, skip */
+        uint64_t timeout_usec;
+        uint64_t flags;         /* SERROR_INJECT_* */
+        const char *origin;
+} InjectRequest;
+
+/* The injections of one call: ids at once, records as outcomes come in. */
+typedef struct InjectBatch InjectBatch;
+typedef void (*inject_batch_done_fn)(InjectBatch *b, void *userdata);
+struct InjectBatch {
+        uint64_t *ids;
+        InjectionRecord *records;
+        unsigned n;
+        unsigned n_done;
+        inject_batch_done_fn done;
+        void *userdata;
+};
+
+#define INJECT_TIMEOUT_MIN_USEC 1000ull
+#define INJECT_TIMEOUT_MAX_USEC (3600ull * 1000000ull)
+
+/* Check the request as a whole (VM, vcpus, bounds, guards: all or nothing)
+ * and send one injection per vcpu. *ret has every id; done(), if not NULL,
+ * runs once with every record in (never from inside this call), and the
+ * batch is freed after it. */
+int manager_inject(Manager *m, const InjectRequest *req, inject_batch_done_fn done, void *userdata,
+                   InjectBatch **ret, OpError *err);
+
+/* Tell the VM's agent it was detached (it does not reconnect) and forget the VM. */
+int manager_detach_vm(Manager *m, const char *target, OpError *err);
+
+/* Parse and add a policy (source: a file name or "bus"), and start it if asked. */
+int manager_load_policy(Manager *m, const char *text, const char *source, bool start, LoadedPolicy **ret,
+                        OpError *err);
+int manager_start_policy(Manager *m, const char *name, LoadedPolicy **ret, OpError *err);
+int manager_stop_policy(Manager *m, const char *name, OpError *err);
+int manager_unload_policy(Manager *m, const char *name, OpError *err);
+/* SIGHUP and Reload(): reload the policy directory, all or nothing; what was
+ * refused is logged and, if asked, returned as text. */
+int manager_reload_policies(Manager *m, char **ret_errors);
+/* Stop every running policy; returns how many. */
+unsigned manager_stop_all_policies(Manager *m);
+/* What stopping cannot take back: per vcpu still attached, its newest record
+ * if that left an SError pending. *ret (freed by the caller) points into the history. */
+int manager_pending_serrors(Manager *m, const InjectionRecord ***ret, size_t *ret_n);

@@ -38,14 +38,7 @@ const char *run_state_to_string(RunState s) {
         return s < _RUN_STATE_MAX ? run_state_names[s] : NULL;
 }
 
-LoadedPolicy *manager_find_policy(Manager *m, const char *name) {
-        for (LoadedPolicy *rp = m->policies; rp; rp = rp->next)
-                if (streq(rp->policy->name, name))
-                        return rp;
-        return NULL;
-}
-
-static LoadedPolicy *manager_find_policy_by_id(Manager *m, uint64_t id) {
+static LoadedPolicy *find_policy_by_id(Manager *m, uint64_t id) {
         for (LoadedPolicy *rp = m->policies; rp; rp = rp->next)
                 if (rp->id == id)
                         return rp;
@@ -53,7 +46,7 @@ static LoadedPolicy *manager_find_policy_by_id(Manager *m, uint64_t id) {
 }
 
 static void on_outcome(Injection *i, const InjectionRecord *r, void *userdata) {
-        LoadedPolicy *rp = manager_find_policy_by_id(i->manager, (uint64_t) (uintptr_t) userdata);
+        LoadedPolicy *rp = find_policy_by_id(i->manager, (uint64_t) (uintptr_t) userdata);
 
         if (!rp)
                 return;
@@ -336,6 +329,80 @@ static int json_suffix(const struct dirent *d) {
         return d->d_name[0] != '.' && n > 5 && streq(d->d_name + n - 5, ".json");
 }
 
+/* Read and parse files[i]; what is wrong with it (also a name that another file
+ * or a policy loaded over the bus has) goes to err. */
+static void policy_file_check(Manager *m, PolicyFile *files, size_t i, FILE *err) {
+        PolicyFile *f = &files[i];
+        PolicyDiag diag;
+        int r;
+
+        r = read_regular_file(f->path, POLICY_TEXT_MAX, &f->text, &f->size);
+        if (r < 0) {
+                fprintf(err, "%s: %s\n", f->path, read_file_strerror(r));
+                return;
+        }
+        r = policy_parse(f->text, f->size, &f->policy, &diag);
+        if (r < 0) {
+                for (size_t k = 0; k < diag.n_errors; k++) {
+                        char line[512];
+                        policy_error_format(&diag.errors[k], line, sizeof(line));
+                        fprintf(err, "%s:%s\n", f->path, line);
+                }
+                if (diag.n_errors == 0)
+                        fprintf(err, "%s: %s\n", f->path, strerror(-r));
+                return;
+        }
+        for (size_t k = 0; k < i; k++)
+                if (files[k].policy && streq(files[k].policy->name, f->policy->name))
+                        fprintf(err, "%s: policy name \"%s\" is also used by %s\n", f->path, f->policy->name,
+                                files[k].path);
+        for (LoadedPolicy *rp = m->policies; rp; rp = rp->next)
+                if (!rp->from_directory && streq(rp->policy->name, f->policy->name))
+                        fprintf(err, "%s: policy name \"%s\" is already loaded from %s\n", f->path, f->policy->name,
+                                rp->source);
+}
+
+static bool policy_file_is_running(PolicyFile *f, const LoadedPolicy *rp) {
+        return f->policy && streq(f->policy->name, rp->policy->name) && streq(f->path, rp->source) &&
+               f->size == strlen(rp->text) && memcmp(f->text, rp->text, f->size) == 0;
+}
+
+/* The swap, once every file parsed: unchanged policies keep running, the rest
+ * of the directory's policies are replaced. */
+static void policy_files_swap_in(Manager *m, PolicyFile *files, size_t n_files) {
+        for (LoadedPolicy *rp = m->policies, *next; rp; rp = next) {
+                bool keep = false;
+
+                next = rp->next;
+                if (!rp->from_directory)
+                        continue;
+                for (size_t k = 0; k < n_files; k++)
+                        if (policy_file_is_running(&files[k], rp)) {
+                                files[k].policy = policy_free(files[k].policy);
+                                keep = true;
+                        }
+                if (!keep) {
+                        loaded_policy_stop(rp, RUN_STOPPED);
+                        manager_policy_removed(m, rp->policy->name);
+                        loaded_policy_free(rp);
+                }
+        }
+        for (size_t k = 0; k < n_files; k++) {
+                LoadedPolicy *rp;
+                int r;
+
+                if (!files[k].policy)
+                        continue;
+                files[k].policy = policy_free(files[k].policy);
+                r = loaded_policy_load(m, files[k].text, files[k].size, files[k].path, true, &rp, NULL);
+                if (r < 0) {
+                        log_error_errno(r, "%s: %m", files[k].path);
+                        continue;
+                }
+                (void) loaded_policy_start(rp);
+        }
+}
+
 int loaded_policies_load_directory(Manager *m, const char *dir, char **ret_errors) {
         struct dirent **entries = NULL;
         PolicyFile *files = NULL;
@@ -362,37 +429,13 @@ int loaded_policies_load_directory(Manager *m, const char *dir, char **ret_error
         /* Everything is parsed before anything changes: one bad file keeps the running set. */
         for (int i = 0; i < n; i++) {
                 PolicyFile *f = &files[n_files++];
-                PolicyDiag diag;
 
                 if (asprintf(&f->path, "%s/%s", dir, entries[i]->d_name) < 0) {
                         f->path = NULL;
                         r = -ENOMEM;
                         goto out;
                 }
-                r = read_regular_file(f->path, POLICY_TEXT_MAX, &f->text, &f->size);
-                if (r < 0) {
-                        fprintf(err, "%s: %s\n", f->path, read_file_strerror(r));
-                        continue;
-                }
-                r = policy_parse(f->text, f->size, &f->policy, &diag);
-                if (r < 0) {
-                        for (size_t k = 0; k < diag.n_errors; k++) {
-                                char line[512];
-                                policy_error_format(&diag.errors[k], line, sizeof(line));
-                                fprintf(err, "%s:%s\n", f->path, line);
-                        }
-                        if (diag.n_errors == 0)
-                                fprintf(err, "%s: %s\n", f->path, strerror(-r));
-                        continue;
-                }
-                for (size_t k = 0; k + 1 < n_files; k++)
-                        if (files[k].policy && streq(files[k].policy->name, f->policy->name))
-                                fprintf(err, "%s: policy name \"%s\" is also used by %s\n", f->path, f->policy->name,
-                                        files[k].path);
-                for (LoadedPolicy *rp = m->policies; rp; rp = rp->next)
-                        if (!rp->from_directory && streq(rp->policy->name, f->policy->name))
-                                fprintf(err, "%s: policy name \"%s\" is already loaded from %s\n", f->path,
-                                        f->policy->name, rp->source);
+                policy_file_check(m, files, n_files - 1, err);
         }
         fflush(err);
         if (errors_len > 0) {
@@ -400,39 +443,7 @@ int loaded_policies_load_directory(Manager *m, const char *dir, char **ret_error
                 goto out;
         }
 
-        /* The swap. Unchanged policies keep running; the rest is replaced. */
-        for (LoadedPolicy *rp = m->policies, *next; rp; rp = next) {
-                bool keep = false;
-                next = rp->next;
-                if (!rp->from_directory)
-                        continue;
-                for (size_t k = 0; k < n_files; k++)
-                        if (files[k].policy && streq(files[k].policy->name, rp->policy->name) &&
-                            streq(files[k].path, rp->source) && files[k].size == strlen(rp->text) &&
-                            memcmp(files[k].text, rp->text, files[k].size) == 0) {
-                                policy_free(files[k].policy);
-                                files[k].policy = NULL; /* already running as it is */
-                                keep = true;
-                        }
-                if (!keep) {
-                        loaded_policy_stop(rp, RUN_STOPPED);
-                        manager_policy_removed(m, rp->policy->name);
-                        loaded_policy_free(rp);
-                }
-        }
-        for (size_t k = 0; k < n_files; k++) {
-                LoadedPolicy *rp;
-                if (!files[k].policy)
-                        continue;
-                policy_free(files[k].policy);
-                files[k].policy = NULL;
-                r = loaded_policy_load(m, files[k].text, files[k].size, files[k].path, true, &rp, NULL);
-                if (r < 0) {
-                        fprintf(err, "%s: %s\n", files[k].path, strerror(-r));
-                        continue;
-                }
-                (void) loaded_policy_start(rp);
-        }
+        policy_files_swap_in(m, files, n_files);
         r = 0;
 out:
         if (err)

@@ -52,7 +52,6 @@ typedef struct LoadedPolicy {
 int loaded_policy_load(Manager *m, const char *text, size_t size, const char *source, bool from_directory,
                         LoadedPolicy **ret, PolicyDiag *diag);
 LoadedPolicy *loaded_policy_free(LoadedPolicy *rp);
-LoadedPolicy *manager_find_policy(Manager *m, const char *name);
 
 /* Start (or restart from the beginning with the same seed). */
 int loaded_policy_start(LoadedPolicy *rp);

@@ -18,19 +18,19 @@ static uint64_t now_realtime_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
 }
 
-int vm_new(Manager *m, Connection *c, const attach_hello *hello, pid_t pid, uid_t uid, VM **ret) {
+int vm_new(Manager *m, Connection *c, const AttachHello *hello, pid_t pid, uid_t uid, VM **ret) {
         VM *vm;
 
         vm = calloc(1, sizeof(*vm));
         if (!vm)
                 return -ENOMEM;
         if (hello->n_labels > 0) {
-                vm->labels = calloc(hello->n_labels, sizeof(attach_label));
+                vm->labels = calloc(hello->n_labels, sizeof(AttachLabel));
                 if (!vm->labels) {
                         free(vm);
                         return -ENOMEM;
                 }
-                memcpy(vm->labels, hello->labels, hello->n_labels * sizeof(attach_label));
+                memcpy(vm->labels, hello->labels, hello->n_labels * sizeof(AttachLabel));
                 vm->n_labels = hello->n_labels;
         }
         vm->manager = m;
@@ -143,33 +143,4 @@ void vm_uuid_string(const VM *vm, char buf[static 37]) {
         }
         snprintf(buf, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2],
                  u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
-}
-
-VM *manager_find_vm(Manager *m, const char *name_or_uuid) {
-        char uuid[37];
-
-        for (VM *vm = m->vms; vm; vm = vm->next)
-                if (streq(vm->name, name_or_uuid))
-                        return vm;
-        for (VM *vm = m->vms; vm; vm = vm->next) {
-                vm_uuid_string(vm, uuid);
-                if (vm->has_uuid && strcaseeq(uuid, name_or_uuid))
-                        return vm;
-        }
-        return NULL;
-}
-
-VM *manager_find_vm_by_uuid(Manager *m, const uint8_t uuid[ATTACH_UUID_SIZE]) {
-        for (VM *vm = m->vms; vm; vm = vm->next)
-                if (vm->has_uuid && memcmp(vm->uuid, uuid, ATTACH_UUID_SIZE) == 0)
-                        return vm;
-        return NULL;
-}
-
-unsigned manager_count_vms_of_uid(Manager *m, uid_t uid) {
-        unsigned n = 0;
-
-        for (VM *vm = m->vms; vm; vm = vm->next)
-                n += vm->uid == uid;
-        return n;
 }

@@ -29,11 +29,11 @@ typedef struct VM {
         char name[ATTACH_NAME_MAX + 1];
         bool has_uuid;
         uint8_t uuid[ATTACH_UUID_SIZE];
-        attach_label *labels;
+        AttachLabel *labels;
         unsigned n_labels;
         pid_t pid;
         uid_t uid;
-        attach_arch arch;
+        AttachArch arch;
         uint32_t capabilities;
         uint64_t attach_usec;
 
@@ -46,7 +46,7 @@ typedef struct VM {
 } VM;
 
 /* Creates the VM from a HELLO and links it into the manager. */
-int vm_new(Manager *m, Connection *c, const attach_hello *hello, pid_t pid, uid_t uid, VM **ret);
+int vm_new(Manager *m, Connection *c, const AttachHello *hello, pid_t pid, uid_t uid, VM **ret);
 /* Closes every vcpu fd, unlinks and frees. reason is for the log and the signal. NULL is fine. */
 VM *vm_free(VM *vm, const char *reason);
 
@@ -59,6 +59,3 @@ Vcpu *vm_find_vcpu(VM *vm, uint32_t index);
 /* "6d2f...-..." or "" */
 void vm_uuid_string(const VM *vm, char buf[static 37]);
 /* By name, or by UUID string. */
-VM *manager_find_vm(Manager *m, const char *name_or_uuid);
-VM *manager_find_vm_by_uuid(Manager *m, const uint8_t uuid[ATTACH_UUID_SIZE]);
-unsigned manager_count_vms_of_uid(Manager *m, uid_t uid);

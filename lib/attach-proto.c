@@ -194,15 +194,15 @@ static bool msg_type_is_known(unsigned t) {
         return t < ELEMENTSOF(msg_type_names) && msg_type_names[t];
 }
 
-const char *attach_msg_type_to_string(attach_msg_type t) {
+const char *attach_msg_type_to_string(AttachMsgType t) {
         return msg_type_is_known((unsigned) t) ? msg_type_names[t] : NULL;
 }
 
-unsigned attach_msg_type_fds(attach_msg_type t) {
+unsigned attach_msg_type_fds(AttachMsgType t) {
         return t == ATTACH_MSG_VCPU_ATTACH ? 1 : 0;
 }
 
-unsigned attach_msg_type_senders(attach_msg_type t) {
+unsigned attach_msg_type_senders(AttachMsgType t) {
         switch (t) {
         case ATTACH_MSG_HELLO:
         case ATTACH_MSG_VCPU_ATTACH:
@@ -220,11 +220,11 @@ unsigned attach_msg_type_senders(attach_msg_type t) {
         }
 }
 
-attach_msg_type attach_msg_type_answer(attach_msg_type t) {
+AttachMsgType attach_msg_type_answer(AttachMsgType t) {
         switch (t) {
         case ATTACH_MSG_REPLY:
         case ATTACH_MSG_INJECT_RESULT:
-                return (attach_msg_type) 0;
+                return (AttachMsgType) 0;
         case ATTACH_MSG_INJECT:
         case ATTACH_MSG_INJECT_MCE:
                 return ATTACH_MSG_INJECT_RESULT;
@@ -242,23 +242,23 @@ static bool arch_is_known(unsigned a) {
         return a < ELEMENTSOF(arch_names) && arch_names[a];
 }
 
-const char *attach_arch_to_string(attach_arch a) {
+const char *attach_arch_to_string(AttachArch a) {
         return arch_is_known((unsigned) a) ? arch_names[a] : NULL;
 }
 
-int attach_arch_from_string(const char *s, attach_arch *ret) {
+int attach_arch_from_string(const char *s, AttachArch *ret) {
         if (!s)
                 return -EINVAL;
         for (size_t i = 0; i < ELEMENTSOF(arch_names); i++)
                 if (arch_names[i] && streq(s, arch_names[i])) {
-                        *ret = (attach_arch) i;
+                        *ret = (AttachArch) i;
                         return 0;
                 }
         return -EINVAL;
 }
 
-int attach_label_from_string(const char *s, attach_label *ret, serror_diag *diag) {
-        attach_label l = {};
+int attach_label_from_string(const char *s, AttachLabel *ret, serror_diag *diag) {
+        AttachLabel l = {};
         const char *eq;
         size_t klen;
 
@@ -311,7 +311,7 @@ static bool uuid_is_null(const uint8_t u[static ATTACH_UUID_SIZE]) {
         return true;
 }
 
-static int hello_validate(const attach_hello *h, serror_diag *diag) {
+static int hello_validate(const AttachHello *h, serror_diag *diag) {
         int r;
 
         if (h->vmm_pid <= 0)
@@ -335,7 +335,7 @@ static int hello_validate(const attach_hello *h, serror_diag *diag) {
         if (h->n_labels > ATTACH_LABELS_MAX)
                 return diag_fail(diag, -EINVAL, "%u labels, at most %u allowed", h->n_labels, ATTACH_LABELS_MAX);
         for (unsigned i = 0; i < h->n_labels; i++) {
-                const attach_label *l = &h->labels[i];
+                const AttachLabel *l = &h->labels[i];
 
                 r = check_cstring(l->key, sizeof(l->key), 1, ATTACH_LABEL_KEY_MAX, key_char_ok, "label key", diag);
                 if (r < 0)
@@ -352,7 +352,7 @@ static int hello_validate(const attach_hello *h, serror_diag *diag) {
         return 0;
 }
 
-static int vcpu_attach_validate(const attach_vcpu_attach *a, serror_diag *diag) {
+static int vcpu_attach_validate(const AttachVcpuAttach *a, serror_diag *diag) {
         int r;
 
         r = check_vcpu_index(a->vcpu, diag);
@@ -367,7 +367,7 @@ static int vcpu_attach_validate(const attach_vcpu_attach *a, serror_diag *diag) 
         return 0;
 }
 
-static int reply_validate(const attach_reply *rp, serror_diag *diag) {
+static int reply_validate(const AttachReply *rp, serror_diag *diag) {
         int r;
 
         r = check_errno_field(rp->status, "status", diag);
@@ -377,7 +377,7 @@ static int reply_validate(const attach_reply *rp, serror_diag *diag) {
                              diag);
 }
 
-static int inject_mode_timeout_validate(const attach_inject *in, serror_diag *diag) {
+static int inject_mode_timeout_validate(const AttachInject *in, serror_diag *diag) {
         if ((unsigned) in->mode >= (unsigned) _SERROR_MODE_MAX)
                 return diag_fail(diag, -EINVAL, "unknown multiple-SError mode %u (known: 0 merge, 1 defer, 2 skip)",
                                  (unsigned) in->mode);
@@ -387,7 +387,7 @@ static int inject_mode_timeout_validate(const attach_inject *in, serror_diag *di
         return 0;
 }
 
-static int inject_mce_validate(const attach_inject *in, serror_diag *diag) {
+static int inject_mce_validate(const AttachInject *in, serror_diag *diag) {
         int r;
 
         r = check_vcpu_index(in->vcpu, diag);
@@ -403,7 +403,7 @@ static int inject_mce_validate(const attach_inject *in, serror_diag *diag) {
         return inject_mode_timeout_validate(in, diag);
 }
 
-static int inject_validate(const attach_inject *in, serror_diag *diag) {
+static int inject_validate(const AttachInject *in, serror_diag *diag) {
         static const serror_mce no_mce = {};
         int r;
 
@@ -429,7 +429,7 @@ static int inject_validate(const attach_inject *in, serror_diag *diag) {
         return inject_mode_timeout_validate(in, diag);
 }
 
-static int vcpu_state_validate(const attach_vcpu_state *s, const char *what, serror_diag *diag) {
+static int vcpu_state_validate(const AttachVcpuState *s, const char *what, serror_diag *diag) {
         if (!s->valid && (s->pending || s->has_esr))
                 return diag_fail(diag, -EINVAL, "%s state has flags set but is not valid", what);
         if (!(s->valid && s->has_esr) && s->esr != 0)
@@ -437,7 +437,7 @@ static int vcpu_state_validate(const attach_vcpu_state *s, const char *what, ser
         return 0;
 }
 
-static int inject_result_validate(const attach_inject_result *res, serror_diag *diag) {
+static int inject_result_validate(const AttachInjectResult *res, serror_diag *diag) {
         int r;
 
         if ((unsigned) res->outcome >= (unsigned) _SERROR_OUTCOME_MAX)
@@ -480,7 +480,7 @@ static int inject_result_validate(const attach_inject_result *res, serror_diag *
                              diag);
 }
 
-static int msg_validate(const attach_msg *m, serror_diag *diag) {
+static int msg_validate(const AttachMsg *m, serror_diag *diag) {
         if (!msg_type_is_known((unsigned) m->type))
                 return diag_fail(diag, -EINVAL, "unknown message type %u", (unsigned) m->type);
         /* Id 0 is kept for a REPLY that answers a message whose id could not be read. */
@@ -543,11 +543,11 @@ static void put_string(uint8_t **p, const char *s) {
         put_bytes(p, s, n);
 }
 
-static size_t label_wire_size(const attach_label *l) {
+static size_t label_wire_size(const AttachLabel *l) {
         return strlen(l->key) + 1 + strlen(l->value);
 }
 
-static size_t payload_size(const attach_msg *m) {
+static size_t payload_size(const AttachMsg *m) {
         size_t n;
 
         switch (m->type) {
@@ -574,7 +574,7 @@ static size_t payload_size(const attach_msg *m) {
         return 0;
 }
 
-static void encode_hello(uint8_t **p, const attach_hello *h) {
+static void encode_hello(uint8_t **p, const AttachHello *h) {
         static const uint8_t zero_uuid[ATTACH_UUID_SIZE] = {};
 
         put_le32(p, (uint32_t) h->vmm_pid);
@@ -586,7 +586,7 @@ static void encode_hello(uint8_t **p, const attach_hello *h) {
         put_u8(p, (uint8_t) h->n_labels);
         put_bytes(p, h->name, strlen(h->name));
         for (unsigned i = 0; i < h->n_labels; i++) {
-                const attach_label *l = &h->labels[i];
+                const AttachLabel *l = &h->labels[i];
 
                 put_u8(p, (uint8_t) label_wire_size(l));
                 put_bytes(p, l->key, strlen(l->key));
@@ -595,7 +595,7 @@ static void encode_hello(uint8_t **p, const attach_hello *h) {
         }
 }
 
-static void encode_inject(uint8_t **p, const attach_inject *in) {
+static void encode_inject(uint8_t **p, const AttachInject *in) {
         uint32_t flags = 0;
 
         if (in->has_esr)
@@ -611,7 +611,7 @@ static void encode_inject(uint8_t **p, const attach_inject *in) {
         put_le64(p, in->timeout_ns);
 }
 
-static void encode_inject_mce(uint8_t **p, const attach_inject *in) {
+static void encode_inject_mce(uint8_t **p, const AttachInject *in) {
         put_le32(p, in->vcpu);
         put_le32(p, in->dry_run ? INJECT_F_DRY_RUN : 0);
         put_le32(p, (uint32_t) in->mode);
@@ -623,11 +623,11 @@ static void encode_inject_mce(uint8_t **p, const attach_inject *in) {
         put_le64(p, in->timeout_ns);
 }
 
-static uint32_t state_flags(const attach_vcpu_state *s, uint32_t valid, uint32_t pending, uint32_t has_esr) {
+static uint32_t state_flags(const AttachVcpuState *s, uint32_t valid, uint32_t pending, uint32_t has_esr) {
         return (s->valid ? valid : 0) | (s->pending ? pending : 0) | (s->has_esr ? has_esr : 0);
 }
 
-static void encode_inject_result(uint8_t **p, const attach_inject_result *res) {
+static void encode_inject_result(uint8_t **p, const AttachInjectResult *res) {
         uint32_t flags;
 
         flags = state_flags(&res->before, RESULT_F_BEFORE_VALID, RESULT_F_BEFORE_PENDING, RESULT_F_BEFORE_HAS_ESR) |
@@ -646,7 +646,7 @@ static void encode_inject_result(uint8_t **p, const attach_inject_result *res) {
         put_string(p, res->message);
 }
 
-int attach_msg_encode(const attach_msg *m, uint8_t *buf, size_t size, size_t *ret_len, serror_diag *diag) {
+int attach_msg_encode(const AttachMsg *m, uint8_t *buf, size_t size, size_t *ret_len, serror_diag *diag) {
         size_t psize, total;
         uint8_t *p;
         int r;
@@ -712,14 +712,14 @@ int attach_msg_encode(const attach_msg *m, uint8_t *buf, size_t size, size_t *re
 
 /* ---------------------------------------------------------------- decoding */
 
-typedef struct wire_reader {
+typedef struct WireReader {
         const uint8_t *p;
         size_t left;
-} wire_reader;
+} WireReader;
 
 /* Callers check the payload's size before reading a fixed part; these checks
  * keep a wrong size table from ever reading past the datagram. */
-static bool get_u8(wire_reader *r, uint8_t *ret) {
+static bool get_u8(WireReader *r, uint8_t *ret) {
         if (r->left < 1)
                 return false;
         *ret = *r->p++;
@@ -727,7 +727,7 @@ static bool get_u8(wire_reader *r, uint8_t *ret) {
         return true;
 }
 
-static bool get_le16(wire_reader *r, uint16_t *ret) {
+static bool get_le16(WireReader *r, uint16_t *ret) {
         if (r->left < 2)
                 return false;
         *ret = (uint16_t) (r->p[0] | (uint16_t) r->p[1] << 8);
@@ -736,7 +736,7 @@ static bool get_le16(wire_reader *r, uint16_t *ret) {
         return true;
 }
 
-static bool get_le32(wire_reader *r, uint32_t *ret) {
+static bool get_le32(WireReader *r, uint32_t *ret) {
         if (r->left < 4)
                 return false;
         *ret = (uint32_t) r->p[0] | (uint32_t) r->p[1] << 8 | (uint32_t) r->p[2] << 16 | (uint32_t) r->p[3] << 24;
@@ -745,7 +745,7 @@ static bool get_le32(wire_reader *r, uint32_t *ret) {
         return true;
 }
 
-static bool get_le64(wire_reader *r, uint64_t *ret) {
+static bool get_le64(WireReader *r, uint64_t *ret) {
         uint64_t v = 0;
 
         if (r->left < 8)
@@ -758,7 +758,7 @@ static bool get_le64(wire_reader *r, uint64_t *ret) {
         return true;
 }
 
-static bool get_bytes(wire_reader *r, size_t n, const uint8_t **ret) {
+static bool get_bytes(WireReader *r, size_t n, const uint8_t **ret) {
         if (r->left < n)
                 return false;
         *ret = r->p;
@@ -789,7 +789,7 @@ static int check_wire_string(const uint8_t *p, size_t n, size_t min, size_t max,
 }
 
 /* A u8 length followed by that many bytes, which must be in the payload. */
-static int get_string(wire_reader *r, size_t min, size_t max, bool (*ok)(uint8_t c, size_t pos), const char *what,
+static int get_string(WireReader *r, size_t min, size_t max, bool (*ok)(uint8_t c, size_t pos), const char *what,
                       char *dst, serror_diag *diag) {
         const uint8_t *p;
         uint8_t n;
@@ -808,7 +808,7 @@ static int get_string(wire_reader *r, size_t min, size_t max, bool (*ok)(uint8_t
         return 0;
 }
 
-static int decode_label(wire_reader *r, unsigned idx, attach_label *l, serror_diag *diag) {
+static int decode_label(WireReader *r, unsigned idx, AttachLabel *l, serror_diag *diag) {
         const uint8_t *p, *eq;
         size_t klen;
         uint8_t n;
@@ -839,7 +839,7 @@ static int decode_label(wire_reader *r, unsigned idx, attach_label *l, serror_di
         return 0;
 }
 
-static int decode_hello(wire_reader *r, attach_hello *h, serror_diag *diag) {
+static int decode_hello(WireReader *r, AttachHello *h, serror_diag *diag) {
         uint32_t pid, caps;
         uint16_t arch, flags;
         uint8_t name_len, n_labels;
@@ -861,7 +861,7 @@ static int decode_hello(wire_reader *r, attach_hello *h, serror_diag *diag) {
                 return diag_fail(diag, -EBADMSG, "%u labels, at most %u allowed", (unsigned) n_labels,
                                  ATTACH_LABELS_MAX);
         h->vmm_pid = (pid_t) pid;
-        h->arch = (attach_arch) arch;
+        h->arch = (AttachArch) arch;
         h->capabilities = caps;
         h->has_uuid = flags & HELLO_F_HAS_UUID;
         memcpy(h->uuid, uuid, ATTACH_UUID_SIZE);
@@ -883,13 +883,13 @@ static int decode_hello(wire_reader *r, attach_hello *h, serror_diag *diag) {
         return 0;
 }
 
-static int decode_fixed_size(wire_reader *r, size_t want, const char *type, serror_diag *diag) {
+static int decode_fixed_size(WireReader *r, size_t want, const char *type, serror_diag *diag) {
         if (r->left != want)
                 return diag_fail(diag, -EBADMSG, "%s payload is %zu bytes, expected exactly %zu", type, r->left, want);
         return 0;
 }
 
-static int decode_vcpu_attach(wire_reader *r, attach_vcpu_attach *a, serror_diag *diag) {
+static int decode_vcpu_attach(WireReader *r, AttachVcpuAttach *a, serror_diag *diag) {
         uint32_t vcpu, tid, sig;
         int k;
 
@@ -908,7 +908,7 @@ static int decode_vcpu_attach(wire_reader *r, attach_vcpu_attach *a, serror_diag
         return 0;
 }
 
-static int decode_reply(wire_reader *r, attach_reply *rp, serror_diag *diag) {
+static int decode_reply(WireReader *r, AttachReply *rp, serror_diag *diag) {
         uint32_t status;
 
         if (r->left < REPLY_FIXED_SIZE)
@@ -922,7 +922,7 @@ static int decode_reply(wire_reader *r, attach_reply *rp, serror_diag *diag) {
         return get_string(r, 0, ATTACH_MESSAGE_MAX, text_char_ok, "message", rp->message, diag);
 }
 
-static int decode_inject(wire_reader *r, attach_inject *in, serror_diag *diag) {
+static int decode_inject(WireReader *r, AttachInject *in, serror_diag *diag) {
         uint32_t vcpu, iss, flags, mode;
         uint64_t timeout;
         int k;
@@ -949,7 +949,7 @@ static int decode_inject(wire_reader *r, attach_inject *in, serror_diag *diag) {
         return 0;
 }
 
-static int decode_inject_mce(wire_reader *r, attach_inject *in, serror_diag *diag) {
+static int decode_inject_mce(WireReader *r, AttachInject *in, serror_diag *diag) {
         uint32_t vcpu, flags, mode, bank;
         uint64_t status, addr, misc, mcg_status, timeout;
         int k;
@@ -976,7 +976,7 @@ static int decode_inject_mce(wire_reader *r, attach_inject *in, serror_diag *dia
         return 0;
 }
 
-static void state_from_flags(attach_vcpu_state *s, uint32_t flags, uint32_t valid, uint32_t pending,
+static void state_from_flags(AttachVcpuState *s, uint32_t flags, uint32_t valid, uint32_t pending,
                              uint32_t has_esr, uint64_t esr) {
         s->valid = flags & valid;
         s->pending = flags & pending;
@@ -984,7 +984,7 @@ static void state_from_flags(attach_vcpu_state *s, uint32_t flags, uint32_t vali
         s->esr = esr;
 }
 
-static int decode_inject_result(wire_reader *r, attach_inject_result *res, serror_diag *diag) {
+static int decode_inject_result(WireReader *r, AttachInjectResult *res, serror_diag *diag) {
         uint32_t vcpu, outcome, error, flags;
         uint64_t before_esr, written_esr, after_esr;
 
@@ -1015,9 +1015,9 @@ static int decode_inject_result(wire_reader *r, attach_inject_result *res, serro
         return get_string(r, 0, ATTACH_MESSAGE_MAX, text_char_ok, "message", res->message, diag);
 }
 
-int attach_header_decode(const uint8_t *buf, size_t len, attach_header *ret, serror_diag *diag) {
-        wire_reader r = { .p = buf, .left = len };
-        attach_header h;
+int attach_header_decode(const uint8_t *buf, size_t len, AttachHeader *ret, serror_diag *diag) {
+        WireReader r = { .p = buf, .left = len };
+        AttachHeader h;
         uint32_t magic;
 
         if (!buf || len < ATTACH_HEADER_SIZE)
@@ -1036,10 +1036,10 @@ int attach_header_decode(const uint8_t *buf, size_t len, attach_header *ret, ser
         return 0;
 }
 
-int attach_msg_decode(const uint8_t *buf, size_t len, attach_msg *ret, serror_diag *diag) {
-        wire_reader r;
-        attach_header h;
-        attach_msg m;
+int attach_msg_decode(const uint8_t *buf, size_t len, AttachMsg *ret, serror_diag *diag) {
+        WireReader r;
+        AttachHeader h;
+        AttachMsg m;
         int k;
 
         if (!ret)
@@ -1068,9 +1068,9 @@ int attach_msg_decode(const uint8_t *buf, size_t len, attach_msg *ret, serror_di
 
         /* Zeroed whole, padding included, so that equal messages compare equal with memcmp(). */
         memset(&m, 0, sizeof(m));
-        m.type = (attach_msg_type) h.type;
+        m.type = (AttachMsgType) h.type;
         m.request_id = h.request_id;
-        r = (wire_reader) { .p = buf + ATTACH_HEADER_SIZE, .left = h.payload_size };
+        r = (WireReader) { .p = buf + ATTACH_HEADER_SIZE, .left = h.payload_size };
 
         switch (m.type) {
         case ATTACH_MSG_HELLO:

@@ -39,7 +39,7 @@
 #define ATTACH_SIGNAL_MAX 64
 #define ATTACH_TIMEOUT_MAX_NS (UINT64_C(86400) * UINT64_C(1000000000))
 
-typedef enum attach_msg_type {
+typedef enum AttachMsgType {
         ATTACH_MSG_HELLO = 1,         /* agent -> daemon; answered by REPLY */
         ATTACH_MSG_VCPU_ATTACH = 2,   /* agent -> daemon, 1 fd; answered by REPLY */
         ATTACH_MSG_VCPU_DETACH = 3,   /* agent -> daemon; answered by REPLY */
@@ -48,7 +48,7 @@ typedef enum attach_msg_type {
         ATTACH_MSG_INJECT = 6,        /* daemon -> agent; answered by INJECT_RESULT */
         ATTACH_MSG_INJECT_RESULT = 7, /* agent -> daemon; answers an INJECT or INJECT_MCE */
         ATTACH_MSG_INJECT_MCE = 8,    /* daemon -> agent, x86 only; answered by INJECT_RESULT */
-} attach_msg_type;
+} AttachMsgType;
 
 /* Who may send a type: a bitmask of these. */
 enum {
@@ -56,10 +56,10 @@ enum {
         ATTACH_SENDER_DAEMON = 1u << 1,
 };
 
-typedef enum attach_arch {
+typedef enum AttachArch {
         ATTACH_ARCH_ARM64 = 1,
         ATTACH_ARCH_X86_64 = 2,
-} attach_arch;
+} AttachArch;
 
 /* HELLO capabilities. Advisory: a receiver ignores bits it does not know. */
 enum {
@@ -70,48 +70,48 @@ enum {
 };
 
 /* The fixed header as it is on the wire, before any judgement beyond the magic. */
-typedef struct attach_header {
+typedef struct AttachHeader {
         uint16_t version;
         uint16_t type;         /* raw: may be a type this codec does not know */
         uint32_t payload_size; /* as the sender claimed it */
         uint32_t reserved;     /* 0 in version 1 */
         uint64_t request_id;
-} attach_header;
+} AttachHeader;
 
-typedef struct attach_label {
+typedef struct AttachLabel {
         char key[ATTACH_LABEL_KEY_MAX + 1];
         char value[ATTACH_LABEL_VALUE_MAX + 1];
-} attach_label;
+} AttachLabel;
 
-typedef struct attach_hello {
+typedef struct AttachHello {
         pid_t vmm_pid;
-        attach_arch arch;
+        AttachArch arch;
         uint32_t capabilities; /* ATTACH_CAP_* */
         bool has_uuid;
         uint8_t uuid[ATTACH_UUID_SIZE]; /* all zero unless has_uuid; never the nil UUID when has_uuid */
         char name[ATTACH_NAME_MAX + 1];
         unsigned n_labels;
-        attach_label labels[ATTACH_LABELS_MAX]; /* keys unique; unused entries all zero */
-} attach_hello;
+        AttachLabel labels[ATTACH_LABELS_MAX]; /* keys unique; unused entries all zero */
+} AttachHello;
 
-typedef struct attach_vcpu_attach {
+typedef struct AttachVcpuAttach {
         uint32_t vcpu;
         pid_t tid;
         int kick_signal;
-} attach_vcpu_attach;
+} AttachVcpuAttach;
 
-typedef struct attach_vcpu_detach {
+typedef struct AttachVcpuDetach {
         uint32_t vcpu;
-} attach_vcpu_detach;
+} AttachVcpuDetach;
 
-typedef struct attach_reply {
+typedef struct AttachReply {
         int status; /* 0 or a POSITIVE errno (wire value), at most ATTACH_ERRNO_MAX */
         char message[ATTACH_MESSAGE_MAX + 1];
-} attach_reply;
+} AttachReply;
 
 /* INJECT and INJECT_MCE share it: an INJECT_MCE has mce set and has_esr,
  * allow_ids and iss zero; an INJECT has mce all zero. */
-typedef struct attach_inject {
+typedef struct AttachInject {
         uint32_t vcpu;
         bool is_mce;    /* INJECT_MCE: mce is the machine check to write */
         serror_mce mce;
@@ -121,62 +121,62 @@ typedef struct attach_inject {
         serror_mode mode;
         uint64_t timeout_ns; /* relative to when the agent receives the INJECT */
         bool dry_run;
-} attach_inject;
+} AttachInject;
 
 /* kvm_vcpu_events.exception as the agent read it. For a machine check
  * (INJECT_MCE) the same fields hold MCG_STATUS: pending is its MCIP bit,
  * has_esr is set and esr is the whole register. */
-typedef struct attach_vcpu_state {
+typedef struct AttachVcpuState {
         bool valid; /* the GET succeeded; when false every other field is 0 */
         bool pending;
         bool has_esr;
         uint64_t esr; /* 0 unless valid and has_esr */
-} attach_vcpu_state;
+} AttachVcpuState;
 
 /* What the agent passed to KVM_SET_VCPU_EVENTS; for a machine check, to
  * KVM_X86_SET_MCE: has_esr set and esr the MCi_STATUS. */
-typedef struct attach_vcpu_write {
+typedef struct AttachVcpuWrite {
         bool written; /* a SET was issued; when false every other field is 0 */
         bool has_esr;
         uint64_t esr; /* 0 unless written and has_esr */
-} attach_vcpu_write;
+} AttachVcpuWrite;
 
-typedef struct attach_inject_result {
+typedef struct AttachInjectResult {
         uint32_t vcpu; /* or ATTACH_VCPU_UNKNOWN with outcome FAILED */
         serror_outcome outcome;
         int error; /* POSITIVE errno; non-zero exactly when outcome is FAILED */
-        attach_vcpu_state before;
-        attach_vcpu_write written;
-        attach_vcpu_state after;
+        AttachVcpuState before;
+        AttachVcpuWrite written;
+        AttachVcpuState after;
         /* The agent's CLOCK_MONOTONIC in ns. received <= reached <= done;
          * reached is 0 when the vcpu was never reached. */
         uint64_t received_ns;
         uint64_t reached_ns;
         uint64_t done_ns;
         char message[ATTACH_MESSAGE_MAX + 1];
-} attach_inject_result;
+} AttachInjectResult;
 
 /* One message, a tagged union. BYE has no payload. Decode zeroes the whole
  * struct first, so two decodes of the same bytes compare equal with memcmp(). */
-typedef struct attach_msg {
-        attach_msg_type type;
+typedef struct AttachMsg {
+        AttachMsgType type;
         uint64_t request_id; /* non-zero, except in a REPLY to a message whose id was unreadable */
         union {
-                attach_hello hello;
-                attach_vcpu_attach vcpu_attach;
-                attach_vcpu_detach vcpu_detach;
-                attach_reply reply;
-                attach_inject inject;
-                attach_inject_result inject_result;
+                AttachHello hello;
+                AttachVcpuAttach vcpu_attach;
+                AttachVcpuDetach vcpu_detach;
+                AttachReply reply;
+                AttachInject inject;
+                AttachInjectResult inject_result;
         };
-} attach_msg;
+} AttachMsg;
 
 /* Serialize m into buf. Validates m by the same rules decode applies, so
  * what encodes always decodes back to an equal message.
  * Returns 0 with *ret_len set, -EINVAL (m invalid; diag says why) or -ENOBUFS
  * (size too small; ATTACH_MSG_SIZE_MAX always suffices). buf is untouched on
  * failure. diag may be NULL. */
-int attach_msg_encode(const attach_msg *m, uint8_t *buf, size_t size, size_t *ret_len, serror_diag *diag);
+int attach_msg_encode(const AttachMsg *m, uint8_t *buf, size_t size, size_t *ret_len, serror_diag *diag);
 
 /* Parse one whole datagram. Each error means one thing (diag says what):
  *   -EMSGSIZE         shorter than the header, or longer than ATTACH_MSG_SIZE_MAX
@@ -187,36 +187,36 @@ int attach_msg_encode(const attach_msg *m, uint8_t *buf, size_t size, size_t *re
  *   -EOPNOTSUPP       a type this version does not define; the header is sane
  * On every error except -EMSGSIZE (short) and -EPROTO, attach_header_decode()
  * yields the request id to answer. *ret written only on success. */
-int attach_msg_decode(const uint8_t *buf, size_t len, attach_msg *ret, serror_diag *diag);
+int attach_msg_decode(const uint8_t *buf, size_t len, AttachMsg *ret, serror_diag *diag);
 
 /* Read the header fields, checking only that len covers a header and that the
  * magic is right (-EMSGSIZE, -EPROTO). Does not judge version, type, length or
  * the maximum size, so it also works on the head of a truncated datagram. */
-int attach_header_decode(const uint8_t *buf, size_t len, attach_header *ret, serror_diag *diag);
+int attach_header_decode(const uint8_t *buf, size_t len, AttachHeader *ret, serror_diag *diag);
 
 /* "HELLO", "VCPU_ATTACH", ... or NULL for a type this version does not define. */
-const char *attach_msg_type_to_string(attach_msg_type t);
+const char *attach_msg_type_to_string(AttachMsgType t);
 /* Exactly how many fds (SCM_RIGHTS) a message of this type carries: 1 for
  * VCPU_ATTACH, 0 for every other type, unknown types included. */
-unsigned attach_msg_type_fds(attach_msg_type t);
+unsigned attach_msg_type_fds(AttachMsgType t);
 /* ATTACH_SENDER_* mask; 0 for an unknown type. */
-unsigned attach_msg_type_senders(attach_msg_type t);
+unsigned attach_msg_type_senders(AttachMsgType t);
 /* The type that answers a request of type t (REPLY or INJECT_RESULT), or 0
  * when t is itself an answer. Unknown types are answered by REPLY (EOPNOTSUPP). */
-attach_msg_type attach_msg_type_answer(attach_msg_type t);
+AttachMsgType attach_msg_type_answer(AttachMsgType t);
 
 /* "arm64", "x86_64" or NULL. */
-const char *attach_arch_to_string(attach_arch a);
+const char *attach_arch_to_string(AttachArch a);
 /* 0 or -EINVAL. */
-int attach_arch_from_string(const char *s, attach_arch *ret);
+int attach_arch_from_string(const char *s, AttachArch *ret);
 /* The architecture this code was compiled for, or 0 when the protocol has no name for it. */
-static inline attach_arch attach_arch_native(void) {
+static inline AttachArch attach_arch_native(void) {
 #if defined(__aarch64__)
         return ATTACH_ARCH_ARM64;
 #elif defined(__x86_64__)
         return ATTACH_ARCH_X86_64;
 #else
-        return (attach_arch) 0;
+        return (AttachArch) 0;
 #endif
 }
 
@@ -234,7 +234,7 @@ bool attach_kick_signal_is_valid(int sig);
 
 /* Split "key=value" at the first '=' and check both halves. 0 or -EINVAL
  * with diag; *ret written only on success. */
-int attach_label_from_string(const char *s, attach_label *ret, serror_diag *diag);
+int attach_label_from_string(const char *s, AttachLabel *ret, serror_diag *diag);
 
 /* Copy src into a message field: bytes outside the allowed set become '?',
  * and text beyond ATTACH_MESSAGE_MAX is cut. For strerror() or log text

@@ -9,14 +9,14 @@
 #include "attach-socket.h"
 #include "macro.h"
 
-struct attach_sendq_item {
-        attach_sendq_item *next;
+struct AttachSendqItem {
+        AttachSendqItem *next;
         size_t len;
         uint8_t data[];
 };
 
-int attach_sendq_push(attach_sendq *q, const uint8_t *data, size_t len) {
-        attach_sendq_item *item;
+int attach_sendq_push(AttachSendq *q, const uint8_t *data, size_t len) {
+        AttachSendqItem *item;
 
         if (q->n >= q->max)
                 return -ENOBUFS;
@@ -35,8 +35,8 @@ int attach_sendq_push(attach_sendq *q, const uint8_t *data, size_t len) {
         return 0;
 }
 
-static void sendq_pop(attach_sendq *q) {
-        attach_sendq_item *item = q->head;
+static void sendq_pop(AttachSendq *q) {
+        AttachSendqItem *item = q->head;
 
         q->head = item->next;
         if (!q->head)
@@ -45,7 +45,7 @@ static void sendq_pop(attach_sendq *q) {
         free(item);
 }
 
-int attach_sendq_flush(attach_sendq *q, int fd) {
+int attach_sendq_flush(AttachSendq *q, int fd) {
         while (q->head) {
                 int r = attach_socket_send(fd, q->head->data, q->head->len, -EBADF);
 
@@ -56,7 +56,7 @@ int attach_sendq_flush(attach_sendq *q, int fd) {
         return 0;
 }
 
-void attach_sendq_clear(attach_sendq *q) {
+void attach_sendq_clear(AttachSendq *q) {
         while (q->head)
                 sendq_pop(q);
 }
@@ -97,7 +97,7 @@ static void close_fd(int fd) {
         errno = saved;
 }
 
-int attach_socket_receive(int fd, uint8_t *buf, size_t size, attach_received *ret) {
+int attach_socket_receive(int fd, uint8_t *buf, size_t size, AttachReceived *ret) {
         union {
                 struct cmsghdr align;
                 uint8_t space[CMSG_SPACE(sizeof(int) * ATTACH_FDS_MAX)];
@@ -109,7 +109,7 @@ int attach_socket_receive(int fd, uint8_t *buf, size_t size, attach_received *re
                 .msg_control = &control,
                 .msg_controllen = sizeof(control),
         };
-        attach_received rec = {};
+        AttachReceived rec = {};
         ssize_t n;
 
         /* MSG_TRUNC: the return value is the record's real length. */
@@ -156,7 +156,7 @@ int attach_socket_receive(int fd, uint8_t *buf, size_t size, attach_received *re
 void attach_socket_drain(int fd, unsigned max) {
         for (unsigned i = 0; i < max; i++) {
                 uint8_t byte;
-                attach_received rec;
+                AttachReceived rec;
 
                 if (attach_socket_receive(fd, &byte, sizeof(byte), &rec) <= 0)
                         return;

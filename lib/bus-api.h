@@ -43,6 +43,10 @@ enum {
 #define SERROR_BUS_ERROR_INVALID_POLICY "org.serror.serror1.InvalidPolicy"
 #define SERROR_BUS_ERROR_POLICY_EXISTS "org.serror.serror1.PolicyExists"
 
+/* D-Bus's own name for a malformed argument; sd-bus maps it to EINVAL itself,
+ * so it is not in the table below. */
+#define SERROR_BUS_ERROR_INVALID_ARGS "org.freedesktop.DBus.Error.InvalidArgs"
+
 #define SERROR_BUS_ERRORS(X)                              \
         X(SERROR_BUS_ERROR_NO_SUCH_VM, ENOENT)            \
         X(SERROR_BUS_ERROR_INVALID_SYNDROME, EINVAL)      \

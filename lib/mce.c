@@ -73,18 +73,18 @@ static const char *const mcip_names[_SERROR_MCIP_MAX] = {
 };
 
 
-static int quoted_length(text_slice s) {
+static int quoted_length(TextSlice s) {
         return (int) (s.length > ITEM_VALUE_MAX ? ITEM_VALUE_MAX : s.length);
 }
 
-static const struct mce_preset *preset_find(text_slice name) {
+static const struct mce_preset *preset_find(TextSlice name) {
         for (size_t i = 0; i < ELEMENTSOF(presets); i++)
                 if (slice_is(name, presets[i].name))
                         return &presets[i];
         return NULL;
 }
 
-static const struct mce_flag *flag_find(text_slice name) {
+static const struct mce_flag *flag_find(TextSlice name) {
         for (size_t i = 0; i < ELEMENTSOF(flags); i++)
                 if (slice_is(name, flags[i].name))
                         return &flags[i];
@@ -99,8 +99,8 @@ static bool has_prefix(const char *text) {
 }
 
 /* The first item, for the texts that may leave out "mce:". */
-static text_slice first_item(const char *text) {
-        return slice_trim((text_slice) { text, strcspn(text, ",") });
+static TextSlice first_item(const char *text) {
+        return slice_trim((TextSlice) { text, strcspn(text, ",") });
 }
 
 bool serror_mce_text_is_mce(const char *text) {
@@ -114,7 +114,7 @@ bool serror_mce_text_is_mce(const char *text) {
         return p && p->alone;
 }
 
-static int parse_number(text_slice key, text_slice value, uint64_t *ret, serror_diag *diag) {
+static int parse_number(TextSlice key, TextSlice value, uint64_t *ret, serror_diag *diag) {
         char buf[ITEM_VALUE_MAX + 1];
         int r;
 
@@ -132,7 +132,7 @@ static int parse_number(text_slice key, text_slice value, uint64_t *ret, serror_
 }
 
 /* key=value items. */
-static int apply_assignment(serror_mce *m, text_slice key, text_slice value, serror_diag *diag) {
+static int apply_assignment(serror_mce *m, TextSlice key, TextSlice value, serror_diag *diag) {
         uint64_t v;
         int r;
 
@@ -170,7 +170,7 @@ static int apply_assignment(serror_mce *m, text_slice key, text_slice value, ser
 }
 
 /* Words without '=': a preset (first only) or a flag. */
-static int apply_word(serror_mce *m, text_slice word, bool first, serror_diag *diag) {
+static int apply_word(serror_mce *m, TextSlice word, bool first, serror_diag *diag) {
         const struct mce_preset *preset = preset_find(word);
         const struct mce_flag *flag;
 
@@ -215,20 +215,20 @@ int serror_mce_parse(const char *text, serror_mce *ret, serror_diag *diag) {
                 p = text;
         else
                 return diag_fail(diag, -EINVAL, "'%.60s' is not a machine check (write mce:... or srao, srar, ucna, fatal)", text);
-        if (slice_trim((text_slice) { p, strlen(p) }).length == 0)
+        if (slice_trim((TextSlice) { p, strlen(p) }).length == 0)
                 return diag_fail(diag, -EINVAL, "nothing after mce: (a preset such as srao, or items such as uc,s,code=0x134)");
 
         for (;;) {
                 size_t len = strcspn(p, ",");
-                text_slice item = slice_trim((text_slice) { p, len });
+                TextSlice item = slice_trim((TextSlice) { p, len });
                 const char *eq = memchr(item.start, '=', item.length);
 
                 if (item.length == 0)
                         return diag_fail(diag, -EINVAL, "empty item in '%.60s'", text);
                 if (eq) {
-                        text_slice key = slice_trim((text_slice) { item.start, (size_t) (eq - item.start) });
-                        text_slice value = slice_trim(
-                                (text_slice) { eq + 1, item.length - (size_t) (eq - item.start) - 1 });
+                        TextSlice key = slice_trim((TextSlice) { item.start, (size_t) (eq - item.start) });
+                        TextSlice value = slice_trim(
+                                (TextSlice) { eq + 1, item.length - (size_t) (eq - item.start) - 1 });
 
                         r = apply_assignment(&m, key, value, diag);
                 } else

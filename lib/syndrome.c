@@ -58,7 +58,7 @@ static const char *const outcome_table[_SERROR_OUTCOME_MAX] = {
 };
 
 
-static int slice_quote_length(text_slice s) {
+static int slice_quote_length(TextSlice s) {
         return s.length < QUOTE_MAX ? (int) s.length : QUOTE_MAX;
 }
 
@@ -74,7 +74,7 @@ static int digit_value(char c) {
 /* Hex with a 0x prefix, or decimal (a leading 0 does not mean octal). No sign,
  * nothing after the digits. -EINVAL if it is not a number, -ERANGE if it does
  * not fit in 32 bits. */
-static int slice_to_u32(text_slice s, uint32_t *ret) {
+static int slice_to_u32(TextSlice s, uint32_t *ret) {
         uint64_t value = 0;
         unsigned base = 10;
         size_t i = 0;
@@ -283,7 +283,7 @@ int serror_syndrome_from_esr(uint64_t esr, unsigned flags, serror_syndrome *ret,
 }
 
 /* What the text has said so far; every field may be given once. */
-typedef struct parse_state {
+typedef struct ParseState {
         unsigned flags;
         unsigned n_fields;
         bool have_aet, have_dfsc, have_iesb, have_ea, have_iss, have_impdef;
@@ -291,9 +291,9 @@ typedef struct parse_state {
         serror_dfsc dfsc;
         uint32_t iss;
         uint32_t impdef;
-} parse_state;
+} ParseState;
 
-static int parse_set_aet(parse_state *st, serror_aet aet, serror_diag *diag) {
+static int parse_set_aet(ParseState *st, serror_aet aet, serror_diag *diag) {
         if (st->have_aet)
                 return diag_fail(diag, -EINVAL, "AET given twice: %s, then %s", aet_table[st->aet].name, aet_table[aet].name);
         st->have_aet = true;
@@ -301,7 +301,7 @@ static int parse_set_aet(parse_state *st, serror_aet aet, serror_diag *diag) {
         return 0;
 }
 
-static int parse_aet_value(parse_state *st, text_slice value, serror_diag *diag) {
+static int parse_aet_value(ParseState *st, TextSlice value, serror_diag *diag) {
         uint32_t code;
         int r;
 
@@ -319,7 +319,7 @@ static int parse_aet_value(parse_state *st, text_slice value, serror_diag *diag)
         return parse_set_aet(st, (serror_aet) code, diag);
 }
 
-static int parse_dfsc_value(parse_state *st, text_slice value, serror_diag *diag) {
+static int parse_dfsc_value(ParseState *st, TextSlice value, serror_diag *diag) {
         serror_dfsc dfsc;
         uint32_t code;
         int r;
@@ -348,7 +348,7 @@ static int parse_dfsc_value(parse_state *st, text_slice value, serror_diag *diag
         return 0;
 }
 
-static int parse_iss_value(parse_state *st, text_slice value, serror_diag *diag) {
+static int parse_iss_value(ParseState *st, TextSlice value, serror_diag *diag) {
         uint32_t iss;
         int r;
 
@@ -366,7 +366,7 @@ static int parse_iss_value(parse_state *st, text_slice value, serror_diag *diag)
         return 0;
 }
 
-static int parse_impdef_value(parse_state *st, text_slice value, serror_diag *diag) {
+static int parse_impdef_value(ParseState *st, TextSlice value, serror_diag *diag) {
         uint32_t impdef;
         int r;
 
@@ -390,8 +390,8 @@ static int parse_impdef_value(parse_state *st, text_slice value, serror_diag *di
         return 0;
 }
 
-static int parse_token(parse_state *st, text_slice token, serror_diag *diag) {
-        text_slice key = token, value;
+static int parse_token(ParseState *st, TextSlice token, serror_diag *diag) {
+        TextSlice key = token, value;
         size_t i;
 
         for (i = 0; i < token.length; i++)
@@ -399,8 +399,8 @@ static int parse_token(parse_state *st, text_slice token, serror_diag *diag) {
                         break;
 
         if (i < token.length) {
-                key = slice_trim((text_slice) { token.start, i });
-                value = slice_trim((text_slice) { token.start + i + 1, token.length - i - 1 });
+                key = slice_trim((TextSlice) { token.start, i });
+                value = slice_trim((TextSlice) { token.start + i + 1, token.length - i - 1 });
 
                 if (slice_is(key, "iesb") || slice_is(key, "ea"))
                         return diag_fail(diag, -EINVAL, "%s takes no value ('%.*s'); write '%s' alone",
@@ -449,7 +449,7 @@ static int parse_token(parse_state *st, text_slice token, serror_diag *diag) {
 }
 
 /* Turns what the fields said into one syndrome. */
-static int parse_finish(const parse_state *st, serror_syndrome *ret, serror_diag *diag) {
+static int parse_finish(const ParseState *st, serror_syndrome *ret, serror_diag *diag) {
         serror_syndrome s = {};
         int r;
 
@@ -493,7 +493,7 @@ static int parse_finish(const parse_state *st, serror_syndrome *ret, serror_diag
 }
 
 int serror_syndrome_parse(const char *text, unsigned flags, serror_syndrome *ret, serror_diag *diag) {
-        parse_state st = { .flags = flags };
+        ParseState st = { .flags = flags };
         const char *p;
         int r;
 
@@ -502,12 +502,12 @@ int serror_syndrome_parse(const char *text, unsigned flags, serror_syndrome *ret
                 return r;
         if (!ret)
                 return diag_fail(diag, -EINVAL, "no place to store the parsed syndrome");
-        if (!text || slice_trim((text_slice) { text, strlen(text) }).length == 0)
+        if (!text || slice_trim((TextSlice) { text, strlen(text) }).length == 0)
                 return diag_fail(diag, -EINVAL, "syndrome text is empty (expected e.g. 'uer', 'ce,iesb' or 'iss=0xc11')");
 
         for (p = text;;) {
                 const char *comma = strchr(p, ',');
-                text_slice token = { p, comma ? (size_t) (comma - p) : strlen(p) };
+                TextSlice token = { p, comma ? (size_t) (comma - p) : strlen(p) };
 
                 token = slice_trim(token);
                 st.n_fields++;

@@ -32,12 +32,12 @@ static inline bool ascii_caseeq(const char *a, const char *b) {
 }
 
 /* A piece of the caller's text: not NUL-terminated. */
-typedef struct text_slice {
+typedef struct TextSlice {
         const char *start;
         size_t length;
-} text_slice;
+} TextSlice;
 
-static inline text_slice slice_trim(text_slice s) {
+static inline TextSlice slice_trim(TextSlice s) {
         while (s.length > 0 && ascii_isspace(s.start[0])) {
                 s.start++;
                 s.length--;
@@ -48,7 +48,7 @@ static inline text_slice slice_trim(text_slice s) {
 }
 
 /* Compares with a lower-case word. */
-static inline bool slice_is(text_slice s, const char *word) {
+static inline bool slice_is(TextSlice s, const char *word) {
         size_t i;
 
         for (i = 0; i < s.length; i++)

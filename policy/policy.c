@@ -1354,15 +1354,63 @@ static bool only_space(const char *text, size_t size) {
         return true;
 }
 
+/* What json-c would take without a useful message: a NUL byte, or nothing at all. */
+static int check_text_shape(const char *body, size_t size, size_t skip, PolicyDiag *diag) {
+        const char *nul = memchr(body, '\0', size);
+
+        if (nul) {
+                unsigned line, column;
+
+                policy_text_position(body, size, (size_t) (nul - body), &line, &column);
+                policy_diag_add(diag, line, column + (line == 1 ? (unsigned) skip : 0), "",
+                                "a NUL byte: a policy is UTF-8 text");
+                return -EINVAL;
+        }
+        if (only_space(body, size)) {
+                policy_diag_add(diag, 0, 0, ".", "the policy is empty: expected a JSON object such as "
+                                "{\"name\": \"...\", \"targets\": ..., \"error\": ..., \"schedule\": ...}");
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* The JSON syntax, strict and UTF-8 checked; a syntax error gets its line:column. */
+static int parse_json(const char *body, size_t size, size_t skip, PolicyDiag *diag, struct json_object **ret) {
+        _cleanup_(json_tokener_freep) struct json_tokener *tok = json_tokener_new_ex(POLICY_DEPTH_MAX);
+        struct json_object *root;
+        enum json_tokener_error e;
+
+        if (!tok)
+                return -ENOMEM;
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+        root = json_tokener_parse_ex(tok, body, (int) size);
+        e = json_tokener_get_error(tok);
+        if (!root && e == json_tokener_continue) {
+                /* A bare number needs to see its end; json-c takes a NUL for that. */
+                root = json_tokener_parse_ex(tok, "", 1);
+                e = json_tokener_get_error(tok);
+                if (!root) {
+                        syntax_error(diag, body, size, size, e == json_tokener_success ? json_tokener_continue : e);
+                        return -EINVAL;
+                }
+        } else if (!root) {
+                syntax_error(diag, body, size, json_tokener_get_parse_end(tok), e);
+                if (diag->errors[0].line == 1)
+                        diag->errors[0].column += (unsigned) skip;
+                return -EINVAL;
+        }
+        *ret = root;
+        return 0;
+}
+
 int policy_parse(const char *text, size_t size, Policy **ret, PolicyDiag *diag) {
-        _cleanup_(json_tokener_freep) struct json_tokener *tok = NULL;
         _cleanup_(json_object_putp) struct json_object *root = NULL;
         _cleanup_(policy_freep) Policy *p = NULL;
         _cleanup_free_ PolicyDiag *own = NULL;
-        enum json_tokener_error e;
         size_t skip = 0, first_semantic;
-        const char *body, *nul;
+        const char *body;
         Ctx c;
+        int r;
 
         if (!ret || (!text && size > 0))
                 return -EINVAL;
@@ -1385,44 +1433,12 @@ int policy_parse(const char *text, size_t size, Policy **ret, PolicyDiag *diag) 
         body = text ? text + skip : "";
         size -= skip;
 
-        nul = memchr(body, '\0', size);
-        if (nul) {
-                unsigned line, column;
-
-                policy_text_position(body, size, (size_t) (nul - body), &line, &column);
-                policy_diag_add(diag, line, column + (line == 1 ? (unsigned) skip : 0), "",
-                                "a NUL byte: a policy is UTF-8 text");
-                return -EINVAL;
-        }
-        if (only_space(body, size)) {
-                policy_diag_add(diag, 0, 0, ".", "the policy is empty: expected a JSON object such as "
-                                "{\"name\": \"...\", \"targets\": ..., \"error\": ..., \"schedule\": ...}");
-                return -EINVAL;
-        }
-
-        tok = json_tokener_new_ex(POLICY_DEPTH_MAX);
-        if (!tok)
-                return -ENOMEM;
-        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-        root = json_tokener_parse_ex(tok, body, (int) size);
-        e = json_tokener_get_error(tok);
-        if (!root && e == json_tokener_continue) {
-                /* A bare number needs to see its end; json-c takes a NUL for that. */
-                root = json_tokener_parse_ex(tok, "", 1);
-                e = json_tokener_get_error(tok);
-                if (!root) {
-                        syntax_error(diag, body, size, size, e == json_tokener_success ? json_tokener_continue : e);
-                        return -EINVAL;
-                }
-        } else if (!root) {
-                size_t at = json_tokener_get_parse_end(tok);
-
-                syntax_error(diag, body, size, at, e);
-                if (diag->errors[0].line == 1)
-                        diag->errors[0].column += (unsigned) skip;
-                return -EINVAL;
-        }
-
+        r = check_text_shape(body, size, skip, diag);
+        if (r < 0)
+                return r;
+        r = parse_json(body, size, skip, diag, &root);
+        if (r < 0)
+                return r;
         policy_text_check(body, size, diag);
 
         p = calloc(1, sizeof(Policy));

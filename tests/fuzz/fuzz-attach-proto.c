@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
         } while (0)
 
 static void check_error(const uint8_t *data, size_t size, int r) {
-        attach_header h;
+        AttachHeader h;
         int k;
 
         CHECK(r == -EMSGSIZE || r == -EPROTO || r == -EPROTONOSUPPORT || r == -EBADMSG || r == -EOPNOTSUPP);
@@ -31,14 +31,14 @@ static void check_error(const uint8_t *data, size_t size, int r) {
         if (r == -EPROTO)
                 CHECK(k == -EPROTO);
         if (r == -EOPNOTSUPP)
-                CHECK(!attach_msg_type_to_string((attach_msg_type) h.type) &&
-                      attach_msg_type_fds((attach_msg_type) h.type) == 0);
+                CHECK(!attach_msg_type_to_string((AttachMsgType) h.type) &&
+                      attach_msg_type_fds((AttachMsgType) h.type) == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         static uint8_t out[ATTACH_MSG_SIZE_MAX];
         serror_diag diag;
-        attach_msg m, again;
+        AttachMsg m, again;
         size_t len = 0;
         int r;
 

@@ -11,7 +11,7 @@
 /* Usage: gen-attach-corpus DIR. The files are committed under
  * tests/fuzz/corpus/fuzz-attach-proto; run this again when the wire format
  * changes (make fuzz-corpus). */
-static int put(const char *dir, const char *name, const attach_msg *m) {
+static int put(const char *dir, const char *name, const AttachMsg *m) {
         uint8_t buf[ATTACH_MSG_SIZE_MAX];
         serror_diag diag = {};
         char path[4096];
@@ -32,14 +32,14 @@ static int put(const char *dir, const char *name, const attach_msg *m) {
 }
 
 int main(int argc, char *argv[]) {
-        attach_msg hello = { .type = ATTACH_MSG_HELLO, .request_id = 1 };
-        attach_msg vcpu = { .type = ATTACH_MSG_VCPU_ATTACH, .request_id = 2 };
-        attach_msg detach = { .type = ATTACH_MSG_VCPU_DETACH, .request_id = 3 };
-        attach_msg bye = { .type = ATTACH_MSG_BYE, .request_id = 4 };
-        attach_msg reply = { .type = ATTACH_MSG_REPLY, .request_id = 5 };
-        attach_msg inject = { .type = ATTACH_MSG_INJECT, .request_id = 6 };
-        attach_msg result = { .type = ATTACH_MSG_INJECT_RESULT, .request_id = 6 };
-        attach_msg mce = { .type = ATTACH_MSG_INJECT_MCE, .request_id = 7 };
+        AttachMsg hello = { .type = ATTACH_MSG_HELLO, .request_id = 1 };
+        AttachMsg vcpu = { .type = ATTACH_MSG_VCPU_ATTACH, .request_id = 2 };
+        AttachMsg detach = { .type = ATTACH_MSG_VCPU_DETACH, .request_id = 3 };
+        AttachMsg bye = { .type = ATTACH_MSG_BYE, .request_id = 4 };
+        AttachMsg reply = { .type = ATTACH_MSG_REPLY, .request_id = 5 };
+        AttachMsg inject = { .type = ATTACH_MSG_INJECT, .request_id = 6 };
+        AttachMsg result = { .type = ATTACH_MSG_INJECT_RESULT, .request_id = 6 };
+        AttachMsg mce = { .type = ATTACH_MSG_INJECT_MCE, .request_id = 7 };
         int r = 0;
 
         if (argc != 2) {
@@ -69,14 +69,14 @@ int main(int argc, char *argv[]) {
         inject.inject.timeout_ns = 5000000000;
         result.inject_result.vcpu = 1;
         result.inject_result.outcome = SERROR_OUTCOME_MERGED;
-        result.inject_result.before = (attach_vcpu_state) { .valid = true, .pending = true, .has_esr = true, .esr = 0x811 };
-        result.inject_result.written = (attach_vcpu_write) { .written = true, .has_esr = true, .esr = 0xc11 };
-        result.inject_result.after = (attach_vcpu_state) { .valid = true, .pending = true, .has_esr = true, .esr = 0xc11 };
+        result.inject_result.before = (AttachVcpuState) { .valid = true, .pending = true, .has_esr = true, .esr = 0x811 };
+        result.inject_result.written = (AttachVcpuWrite) { .written = true, .has_esr = true, .esr = 0xc11 };
+        result.inject_result.after = (AttachVcpuState) { .valid = true, .pending = true, .has_esr = true, .esr = 0xc11 };
         result.inject_result.received_ns = 1000;
         result.inject_result.reached_ns = 2000;
         result.inject_result.done_ns = 3000;
         strcpy(result.inject_result.message, "merged");
-        mce.inject = (attach_inject) {
+        mce.inject = (AttachInject) {
                 .vcpu = 0,
                 .is_mce = true,
                 .mce = { .bank = 1, .status = UINT64_C(0xbd80000000000134), .addr = 0x1000, .mcg_status = 7 },

@@ -69,7 +69,7 @@ static void send_raw(const void *buf, size_t len, const int *fds, unsigned n_fds
                 die("sendmsg");
 }
 
-static size_t encode(const attach_msg *m, uint8_t *buf) {
+static size_t encode(const AttachMsg *m, uint8_t *buf) {
         serror_diag diag = {};
         size_t len;
 
@@ -80,7 +80,7 @@ static size_t encode(const attach_msg *m, uint8_t *buf) {
         return len;
 }
 
-static void send_msg(attach_msg *m, const int *fds, unsigned n_fds) {
+static void send_msg(AttachMsg *m, const int *fds, unsigned n_fds) {
         uint8_t buf[ATTACH_MSG_SIZE_MAX];
 
         m->request_id = next_id++;
@@ -92,7 +92,7 @@ static int expect_reply(void) {
         uint8_t buf[ATTACH_MSG_SIZE_MAX];
         struct pollfd p = { .fd = sock, .events = POLLIN };
         serror_diag diag = {};
-        attach_msg m;
+        AttachMsg m;
         ssize_t n;
 
         if (poll(&p, 1, 5000) <= 0) {
@@ -124,7 +124,7 @@ static int expect_reply(void) {
 }
 
 static void hello(const char *name) {
-        attach_msg m = { .type = ATTACH_MSG_HELLO };
+        AttachMsg m = { .type = ATTACH_MSG_HELLO };
 
         m.hello.vmm_pid = getpid();
         m.hello.arch = attach_arch_native();
@@ -163,7 +163,7 @@ static int make_memfd(void) {
 }
 
 static void vcpu_attach(uint32_t index, pid_t tid, int sig, int fd) {
-        attach_msg m = { .type = ATTACH_MSG_VCPU_ATTACH };
+        AttachMsg m = { .type = ATTACH_MSG_VCPU_ATTACH };
 
         m.vcpu_attach.vcpu = index;
         m.vcpu_attach.tid = tid;
@@ -235,7 +235,7 @@ int main(int argc, char *argv[]) {
                 hello(name);
                 vcpu_attach(0, tid, SIGUSR1, make_memfd());
         } else if (streq(scenario, "no-fd")) {
-                attach_msg m = { .type = ATTACH_MSG_VCPU_ATTACH };
+                AttachMsg m = { .type = ATTACH_MSG_VCPU_ATTACH };
                 hello(name);
                 m.vcpu_attach.tid = tid;
                 m.vcpu_attach.kick_signal = SIGUSR1;
@@ -278,7 +278,7 @@ int main(int argc, char *argv[]) {
                 if (child < 0)
                         die("fork");
                 if (child == 0) {
-                        attach_msg m = { .type = ATTACH_MSG_VCPU_ATTACH };
+                        AttachMsg m = { .type = ATTACH_MSG_VCPU_ATTACH };
                         int fd = make_vcpu(0);
                         m.vcpu_attach.tid = getppid();
                         m.vcpu_attach.kick_signal = SIGUSR1;
@@ -289,7 +289,7 @@ int main(int argc, char *argv[]) {
                 expect_reply();
         } else if (streq(scenario, "many-fds")) {
                 int fds[200];
-                attach_msg m = { .type = ATTACH_MSG_VCPU_ATTACH };
+                AttachMsg m = { .type = ATTACH_MSG_VCPU_ATTACH };
                 uint8_t buf[ATTACH_MSG_SIZE_MAX];
                 hello(name);
                 for (unsigned i = 0; i < ELEMENTSOF(fds); i++)
@@ -300,7 +300,7 @@ int main(int argc, char *argv[]) {
                 send_raw(buf, encode(&m, buf), fds, ELEMENTSOF(fds));
                 expect_reply();
         } else if (streq(scenario, "fd-on-hello")) {
-                attach_msg m = { .type = ATTACH_MSG_HELLO };
+                AttachMsg m = { .type = ATTACH_MSG_HELLO };
                 uint8_t buf[ATTACH_MSG_SIZE_MAX];
                 int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
                 m.request_id = next_id++;
@@ -321,7 +321,7 @@ int main(int argc, char *argv[]) {
                 hello(name);
                 header_only(99, 0, ATTACH_HEADER_SIZE);
         } else if (streq(scenario, "inject-from-agent")) {
-                attach_msg m = { .type = ATTACH_MSG_INJECT };
+                AttachMsg m = { .type = ATTACH_MSG_INJECT };
                 hello(name);
                 m.inject.mode = SERROR_MODE_MERGE;
                 m.inject.timeout_ns = 1000000;
@@ -340,13 +340,13 @@ int main(int argc, char *argv[]) {
                 expect_reply();
                 expect_reply();
         } else if (streq(scenario, "detach-unknown")) {
-                attach_msg m = { .type = ATTACH_MSG_VCPU_DETACH };
+                AttachMsg m = { .type = ATTACH_MSG_VCPU_DETACH };
                 hello(name);
                 m.vcpu_detach.vcpu = 7;
                 send_msg(&m, NULL, 0);
                 expect_reply();
         } else if (streq(scenario, "bye-empty")) {
-                attach_msg m = { .type = ATTACH_MSG_BYE };
+                AttachMsg m = { .type = ATTACH_MSG_BYE };
                 hello(name);
                 send_msg(&m, NULL, 0);
                 expect_reply();
@@ -355,7 +355,7 @@ int main(int argc, char *argv[]) {
                 /* A HELLO whose name the encoder would refuse (NAME, at most 64
                  * bytes): encoded with a placeholder of the same length, which
                  * is then overwritten in the record. */
-                attach_msg m = { .type = ATTACH_MSG_HELLO };
+                AttachMsg m = { .type = ATTACH_MSG_HELLO };
                 uint8_t buf[ATTACH_MSG_SIZE_MAX];
                 size_t len, n = strlen(name);
                 uint8_t *at;
@@ -386,7 +386,7 @@ int main(int argc, char *argv[]) {
                 for (unsigned i = 0; i < n; i++)
                         vcpu_attach(i, tid, SIGUSR1, make_vcpu(i));
                 for (unsigned i = 0; i < unread; i++) {
-                        attach_msg m = { .type = ATTACH_MSG_VCPU_DETACH };
+                        AttachMsg m = { .type = ATTACH_MSG_VCPU_DETACH };
                         m.vcpu_detach.vcpu = 1000 + i;
                         send_msg(&m, NULL, 0);
                 }
@@ -411,7 +411,7 @@ int main(int argc, char *argv[]) {
                 send_raw("", 0, NULL, 0);
                 expect_reply();
         } else if (streq(scenario, "bye")) {
-                attach_msg m = { .type = ATTACH_MSG_BYE };
+                AttachMsg m = { .type = ATTACH_MSG_BYE };
                 hello(name);
                 vcpu_attach(0, tid, SIGUSR1, make_vcpu(0));
                 send_msg(&m, NULL, 0);

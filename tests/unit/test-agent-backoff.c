@@ -10,7 +10,7 @@
 
 static void test_backoff_sequence(void) {
         static const uint64_t want[] = { 50 * MS, 100 * MS, 200 * MS, 400 * MS, 800 * MS, 1000 * MS, 1000 * MS, 1000 * MS };
-        agent_backoff b;
+        AgentBackoff b;
         bool ok = true;
 
         agent_backoff_reset(&b);
@@ -26,7 +26,7 @@ static void test_backoff_sequence(void) {
 }
 
 static void test_backoff_reset(void) {
-        agent_backoff b;
+        AgentBackoff b;
 
         agent_backoff_reset(&b);
         for (int i = 0; i < 20; i++)
@@ -36,7 +36,7 @@ static void test_backoff_reset(void) {
 }
 
 static void test_backoff_zeroed(void) {
-        agent_backoff b = {};
+        AgentBackoff b = {};
         uint64_t first = agent_backoff_next(&b), second = agent_backoff_next(&b);
 
         tap_ok(first == AGENT_BACKOFF_MIN_NS && second == 2 * AGENT_BACKOFF_MIN_NS,
@@ -44,8 +44,8 @@ static void test_backoff_zeroed(void) {
 }
 
 static void test_backoff_never_busy(void) {
-        agent_backoff b = { .next_ns = UINT64_MAX };
-        agent_backoff c = { .next_ns = 1 };
+        AgentBackoff b = { .next_ns = UINT64_MAX };
+        AgentBackoff c = { .next_ns = 1 };
         uint64_t total = 0;
         bool ok;
 

@@ -13,7 +13,7 @@ typedef struct Sent {
         unsigned n;
 } Sent;
 
-static void record(void *userdata, uint64_t id, const attach_inject_result *res) {
+static void record(void *userdata, uint64_t id, const AttachInjectResult *res) {
         Sent *sent = userdata;
 
         if (sent->n < ELEMENTSOF(sent->ids))
@@ -25,10 +25,10 @@ static bool sent_is(const Sent *sent, unsigned n, const uint64_t *want) {
         return sent->n == n && (n == 0 || memcmp(sent->ids, want, n * sizeof(uint64_t)) == 0);
 }
 
-static const attach_inject_result RESULT = { .outcome = SERROR_OUTCOME_INJECTED };
+static const AttachInjectResult RESULT = { .outcome = SERROR_OUTCOME_INJECTED };
 
 /* A fresh set with one batch of n received requests; returns the batch. */
-static uint64_t start_batch(agent_batches *s, Sent *sent, unsigned max_held, unsigned n) {
+static uint64_t start_batch(AgentBatches *s, Sent *sent, unsigned max_held, unsigned n) {
         uint64_t b = 0;
 
         agent_batches_init(s, max_held, HOLD, record, sent);
@@ -40,7 +40,7 @@ static uint64_t start_batch(agent_batches *s, Sent *sent, unsigned max_held, uns
 
 static void test_single(void) {
         Sent sent = {};
-        agent_batches s;
+        AgentBatches s;
         uint64_t b;
 
         b = start_batch(&s, &sent, 8, 1);
@@ -52,7 +52,7 @@ static void test_single(void) {
 
 static void test_whole_batch(void) {
         Sent sent = {};
-        agent_batches s;
+        AgentBatches s;
         uint64_t b1, b2, b3, later;
 
         agent_batches_init(&s, 8, HOLD, record, &sent);
@@ -81,7 +81,7 @@ static void test_whole_batch(void) {
 
 static void test_hold_limit(void) {
         Sent sent = {};
-        agent_batches s;
+        AgentBatches s;
         uint64_t b;
 
         b = start_batch(&s, &sent, 8, 3);
@@ -97,7 +97,7 @@ static void test_hold_limit(void) {
 
 static void test_unwanted_and_discarded(void) {
         Sent sent = {};
-        agent_batches s;
+        AgentBatches s;
         uint64_t b;
 
         b = start_batch(&s, &sent, 8, 3);
@@ -113,7 +113,7 @@ static void test_unwanted_and_discarded(void) {
 
 static void test_bounds(void) {
         Sent sent = {};
-        agent_batches s;
+        AgentBatches s;
         uint64_t b = start_batch(&s, &sent, 2, 4);
         for (unsigned i = 0; i < 3; i++)
                 agent_batches_end(&s, b, 10 + i, &RESULT, true, 100 + i);
@@ -133,7 +133,7 @@ static void test_bounds(void) {
 
 static void test_forget(void) {
         Sent sent = {};
-        agent_batches s;
+        AgentBatches s;
         uint64_t b;
 
         b = start_batch(&s, &sent, 8, 2);

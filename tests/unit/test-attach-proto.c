@@ -107,7 +107,7 @@ static const char *errno_name(int e) {
 
 /* Decode must fail with want, leave *ret untouched and say why. */
 static void check_decode_fails(const uint8_t *buf, size_t len, int want, const char *what) {
-        attach_msg m, sentinel;
+        AttachMsg m, sentinel;
         serror_diag diag = {};
         int r;
 
@@ -125,14 +125,14 @@ static void check_wire_fails(wire *w, int want, const char *what) {
 /* The hand-built baselines that the rejections vary must themselves decode. */
 static void check_wire_ok(wire *w, const char *what) {
         serror_diag diag = {};
-        attach_msg m;
+        AttachMsg m;
         int r;
 
         r = attach_msg_decode(w->b, w->len, &m, &diag);
         tap_ok(r == 0, "accept %s (r=%s%s%s)", what, errno_name(r), r < 0 ? ": " : "", r < 0 ? diag.message : "");
 }
 
-static void encode_or_bail(const attach_msg *m, wire *w) {
+static void encode_or_bail(const AttachMsg *m, wire *w) {
         serror_diag diag = {};
         int r;
 
@@ -143,10 +143,10 @@ static void encode_or_bail(const attach_msg *m, wire *w) {
 
 /* encode, decode, compare; re-encode and compare bytes. m must be zeroed
  * outside its fields (msg_new()) for memcmp() to be meaningful. */
-static void check_roundtrip(const attach_msg *m, const char *what) {
+static void check_roundtrip(const AttachMsg *m, const char *what) {
         uint8_t again[ATTACH_MSG_SIZE_MAX];
         serror_diag diag = {};
-        attach_msg d;
+        AttachMsg d;
         size_t len2 = 0;
         wire w;
         int r1, r2, r3;
@@ -159,7 +159,7 @@ static void check_roundtrip(const attach_msg *m, const char *what) {
                "round trip %s (%zu bytes; r=%d/%d/%d %s)", what, w.len, r1, r2, r3, diag.message);
 }
 
-static void check_encode_fails(const attach_msg *m, int want, const char *what) {
+static void check_encode_fails(const AttachMsg *m, int want, const char *what) {
         uint8_t buf[ATTACH_MSG_SIZE_MAX];
         serror_diag diag = {};
         size_t len = 12345;
@@ -173,7 +173,7 @@ static void check_encode_fails(const attach_msg *m, int want, const char *what) 
 
 /* Builders write through a pointer: whole-struct copies need not preserve
  * padding, and the round trips compare with memcmp(). */
-static void msg_new(attach_msg *m, attach_msg_type t, uint64_t id) {
+static void msg_new(AttachMsg *m, AttachMsgType t, uint64_t id) {
         memset(m, 0, sizeof(*m));
         m->type = t;
         m->request_id = id;
@@ -184,16 +184,16 @@ static void fill(char *dst, char c, size_t n) {
         dst[n] = '\0';
 }
 
-static void hello_min(attach_msg *m) {
+static void hello_min(AttachMsg *m) {
         msg_new(m, ATTACH_MSG_HELLO, 1);
         m->hello.vmm_pid = 1;
         m->hello.arch = ATTACH_ARCH_ARM64;
         strcpy(m->hello.name, "v");
 }
 
-static void hello_max(attach_msg *m) {
+static void hello_max(AttachMsg *m) {
         static const char name_chars[] = "Az09-_.:+@";
-        attach_hello *h = &m->hello;
+        AttachHello *h = &m->hello;
 
         msg_new(m, ATTACH_MSG_HELLO, UINT64_MAX);
         h->vmm_pid = INT32_MAX;
@@ -215,20 +215,20 @@ static void hello_max(attach_msg *m) {
         }
 }
 
-static void vcpu_attach(attach_msg *m, uint32_t vcpu, pid_t tid, int sig) {
+static void vcpu_attach(AttachMsg *m, uint32_t vcpu, pid_t tid, int sig) {
         msg_new(m, ATTACH_MSG_VCPU_ATTACH, 2);
         m->vcpu_attach.vcpu = vcpu;
         m->vcpu_attach.tid = tid;
         m->vcpu_attach.kick_signal = sig;
 }
 
-static void reply(attach_msg *m, uint64_t id, int status, const char *text) {
+static void reply(AttachMsg *m, uint64_t id, int status, const char *text) {
         msg_new(m, ATTACH_MSG_REPLY, id);
         m->reply.status = status;
         strcpy(m->reply.message, text);
 }
 
-static void inject(attach_msg *m, bool has_esr, bool allow_ids, uint32_t iss, serror_mode mode, uint64_t timeout) {
+static void inject(AttachMsg *m, bool has_esr, bool allow_ids, uint32_t iss, serror_mode mode, uint64_t timeout) {
         msg_new(m, ATTACH_MSG_INJECT, 77);
         m->inject.vcpu = 3;
         m->inject.has_esr = has_esr;
@@ -238,8 +238,8 @@ static void inject(attach_msg *m, bool has_esr, bool allow_ids, uint32_t iss, se
         m->inject.timeout_ns = timeout;
 }
 
-static void result_injected(attach_msg *m) {
-        attach_inject_result *res = &m->inject_result;
+static void result_injected(AttachMsg *m) {
+        AttachInjectResult *res = &m->inject_result;
 
         msg_new(m, ATTACH_MSG_INJECT_RESULT, 77);
         res->vcpu = 3;
@@ -262,7 +262,7 @@ static void result_injected(attach_msg *m) {
 /* ---------------------------------------------------------------- round trips */
 
 static void test_roundtrips(void) {
-        attach_msg m;
+        AttachMsg m;
         wire w;
 
         hello_min(&m);
@@ -369,7 +369,7 @@ static void test_golden(void) {
                 0x01, 0x00, 0x00, 0x00,                         /* defer */
                 0x00, 0xe1, 0xf5, 0x05, 0x00, 0x00, 0x00, 0x00, /* 100 ms */
         };
-        attach_msg m;
+        AttachMsg m;
         wire w, hand;
 
         msg_new(&m, ATTACH_MSG_VCPU_DETACH, UINT64_C(0x0102030405060708));
@@ -413,7 +413,7 @@ static void test_golden(void) {
 
         /* And the other direction: the same bytes decode back. */
         {
-                attach_msg d;
+                AttachMsg d;
                 int r = attach_msg_decode(hand.b, hand.len, &d, NULL);
 
                 tap_ok(r == 0 && d.hello.vmm_pid == 0x1234 && d.hello.n_labels == 1 &&
@@ -425,8 +425,8 @@ static void test_golden(void) {
 /* ---------------------------------------------------------------- header rejections */
 
 static void test_header(void) {
-        attach_header h;
-        attach_msg m;
+        AttachHeader h;
+        AttachMsg m;
         serror_diag diag = {};
         wire w;
         int r;
@@ -518,7 +518,7 @@ static void test_header(void) {
 
 /* ---------------------------------------------------------------- payload size, per type */
 
-static void check_short_and_long(const attach_msg *m) {
+static void check_short_and_long(const AttachMsg *m) {
         const char *name = attach_msg_type_to_string(m->type);
         char what[96];
         wire w;
@@ -546,7 +546,7 @@ static void check_short_and_long(const attach_msg *m) {
 }
 
 static void test_sizes(void) {
-        attach_msg m;
+        AttachMsg m;
 
         hello_min(&m);
         check_short_and_long(&m);
@@ -608,7 +608,7 @@ static void check_bad_label(const char *label, size_t len, const char *what) {
 static void test_hello_contents(void) {
         static const uint8_t uuid[16] = { 1 };
         char big[300];
-        attach_msg m;
+        AttachMsg m;
         wire w;
 
         w_hello(&w, 1, 1, 0, NULL, 2, "vm", 2, 0);
@@ -722,7 +722,7 @@ static void test_hello_contents(void) {
         m.hello.vmm_pid = -1;
         check_encode_fails(&m, -EINVAL, "a negative pid");
         hello_min(&m);
-        m.hello.arch = (attach_arch) 9;
+        m.hello.arch = (AttachArch) 9;
         check_encode_fails(&m, -EINVAL, "an unknown architecture");
         hello_min(&m);
         m.hello.uuid[5] = 1;
@@ -760,7 +760,7 @@ static void test_vcpu_attach(void) {
                 { 32, "32 (NPTL)" }, { 33, "33 (NPTL)" },         { 65, "65" },            { 0x80000000u, "0x80000000" },
                 { UINT32_MAX, "0xffffffff" },
         };
-        attach_msg m;
+        AttachMsg m;
         wire w;
 
         for (size_t i = 0; i < ELEMENTSOF(bad_signals); i++) {
@@ -794,7 +794,7 @@ static void test_vcpu_attach(void) {
 }
 
 static void test_reply(void) {
-        attach_msg m;
+        AttachMsg m;
         wire w;
 
         w_header(&w, 5, 1);
@@ -850,7 +850,7 @@ static void w_inject(wire *w, uint32_t iss, uint32_t flags, uint32_t mode, uint6
 }
 
 static void test_inject(void) {
-        attach_msg m;
+        AttachMsg m;
         wire w;
 
         w_inject(&w, 0xc11, 1, 0, 1);
@@ -918,14 +918,14 @@ static void test_inject_mce(void) {
                 0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* MCG_STATUS RIPV|EIPV|MCIP */
                 0x00, 0xca, 0x9a, 0x3b, 0x00, 0x00, 0x00, 0x00, /* 1 s */
         };
-        attach_msg m, d;
+        AttachMsg m, d;
         wire w;
         int r;
 
         memset(&m, 0, sizeof(m));
         m.type = ATTACH_MSG_INJECT_MCE;
         m.request_id = 7;
-        m.inject = (attach_inject) {
+        m.inject = (AttachInject) {
                 .vcpu = 0,
                 .is_mce = true,
                 .mce = { .bank = 3, .status = UINT64_C(0xbd80000000000134) | SERROR_MCI_ADDRV, .addr = 0x1000,
@@ -999,7 +999,7 @@ static void w_result(wire *w, uint32_t vcpu, uint32_t outcome, uint32_t error, u
 
 static void test_inject_result(void) {
         const uint32_t ok_flags = 0x1 | 0x4 | 0x10 | 0x20 | 0x100 | 0x200 | 0x400;
-        attach_msg m;
+        AttachMsg m;
         wire w;
 
         w_result(&w, 0, SERROR_OUTCOME_INJECTED, 0, ok_flags, 0, 0xc11, 0xc11, 1, 2, 3);
@@ -1060,7 +1060,7 @@ static void test_inject_result(void) {
 
 static void test_encode_misc(void) {
         uint8_t buf[128];
-        attach_msg m;
+        AttachMsg m;
         size_t len = 99;
         int r;
 
@@ -1074,9 +1074,9 @@ static void test_encode_misc(void) {
         tap_ok(r == -ENOBUFS, "NULL buffer: -ENOBUFS (r=%d)", r);
         r = attach_msg_encode(NULL, buf, sizeof(buf), &len, NULL);
         tap_ok(r == -EINVAL, "NULL message: -EINVAL (r=%d)", r);
-        msg_new(&m, (attach_msg_type) 0, 1);
+        msg_new(&m, (AttachMsgType) 0, 1);
         check_encode_fails(&m, -EINVAL, "message type 0");
-        msg_new(&m, (attach_msg_type) 9, 1);
+        msg_new(&m, (AttachMsgType) 9, 1);
         check_encode_fails(&m, -EINVAL, "message type 9");
         r = attach_msg_decode(buf, len, NULL, NULL);
         tap_ok(r == -EINVAL, "decode into NULL: -EINVAL (r=%d)", r);
@@ -1086,23 +1086,23 @@ static void test_tables(void) {
         static const char *const names[] = { NULL, "HELLO", "VCPU_ATTACH", "VCPU_DETACH", "BYE", "REPLY", "INJECT",
                                              "INJECT_RESULT", "INJECT_MCE", NULL };
         bool names_ok = true, fds_ok = true;
-        attach_arch a;
-        attach_label l;
+        AttachArch a;
+        AttachLabel l;
         serror_diag diag = {};
         char msg[ATTACH_MESSAGE_MAX + 1];
         char big[600];
         int r;
 
         for (unsigned t = 0; t < ELEMENTSOF(names); t++) {
-                const char *s = attach_msg_type_to_string((attach_msg_type) t);
+                const char *s = attach_msg_type_to_string((AttachMsgType) t);
 
                 if (!(s == names[t] || (s && names[t] && streq(s, names[t]))))
                         names_ok = false;
-                if (attach_msg_type_fds((attach_msg_type) t) != (t == ATTACH_MSG_VCPU_ATTACH ? 1u : 0u))
+                if (attach_msg_type_fds((AttachMsgType) t) != (t == ATTACH_MSG_VCPU_ATTACH ? 1u : 0u))
                         fds_ok = false;
         }
         tap_ok(names_ok, "type names for 0..9 (NULL for 0 and 9)");
-        tap_ok(fds_ok && attach_msg_type_fds((attach_msg_type) 0xffff) == 0,
+        tap_ok(fds_ok && attach_msg_type_fds((AttachMsgType) 0xffff) == 0,
                "fd counts: 1 for VCPU_ATTACH, 0 for every other type, unknown included");
         tap_ok(ATTACH_FDS_MAX == 1, "ATTACH_FDS_MAX is the largest per-type fd count");
 
@@ -1111,7 +1111,7 @@ static void test_tables(void) {
                        attach_msg_type_senders(ATTACH_MSG_INJECT) == ATTACH_SENDER_DAEMON &&
                        attach_msg_type_senders(ATTACH_MSG_INJECT_MCE) == ATTACH_SENDER_DAEMON &&
                        attach_msg_type_senders(ATTACH_MSG_REPLY) == (ATTACH_SENDER_AGENT | ATTACH_SENDER_DAEMON) &&
-                       attach_msg_type_senders((attach_msg_type) 42) == 0,
+                       attach_msg_type_senders((AttachMsgType) 42) == 0,
                "senders per type");
         tap_ok(attach_msg_type_answer(ATTACH_MSG_HELLO) == ATTACH_MSG_REPLY &&
                        attach_msg_type_answer(ATTACH_MSG_BYE) == ATTACH_MSG_REPLY &&
@@ -1120,12 +1120,12 @@ static void test_tables(void) {
                        attach_msg_type_answer(ATTACH_MSG_INJECT_MCE) == ATTACH_MSG_INJECT_RESULT &&
                        attach_msg_type_answer(ATTACH_MSG_REPLY) == 0 &&
                        attach_msg_type_answer(ATTACH_MSG_INJECT_RESULT) == 0 &&
-                       attach_msg_type_answer((attach_msg_type) 42) == ATTACH_MSG_REPLY,
+                       attach_msg_type_answer((AttachMsgType) 42) == ATTACH_MSG_REPLY,
                "answer type per request; answers are not answered; unknown types get a REPLY");
 
         tap_ok(streq(attach_arch_to_string(ATTACH_ARCH_ARM64), "arm64") &&
                        streq(attach_arch_to_string(ATTACH_ARCH_X86_64), "x86_64") &&
-                       !attach_arch_to_string((attach_arch) 0) && !attach_arch_to_string((attach_arch) 3),
+                       !attach_arch_to_string((AttachArch) 0) && !attach_arch_to_string((AttachArch) 3),
                "architecture names");
         r = attach_arch_from_string("x86_64", &a);
         tap_ok(r == 0 && a == ATTACH_ARCH_X86_64 && attach_arch_from_string("aarch64", &a) == -EINVAL &&

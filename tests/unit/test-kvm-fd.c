@@ -3,9 +3,9 @@
 #include "kvm-fd.h"
 #include "tap.h"
 
-static void check(const char *link, kvm_fd_kind want, uint32_t want_index) {
+static void check(const char *link, KvmFdKind want, uint32_t want_index) {
         uint32_t index = 0xdead;
-        kvm_fd_kind k = kvm_fd_classify_link(link, &index);
+        KvmFdKind k = kvm_fd_classify_link(link, &index);
 
         if (want == KVM_FD_VCPU)
                 tap_ok(k == want && index == want_index, "'%s' is vcpu %u (got kind %d index %u)", link, want_index, k,
