@@ -10,6 +10,7 @@
  * interactive case, waits for nothing. */
 #include <stdlib.h>
 
+#include "list.h"
 #include "agent-batch.h"
 
 void agent_batches_init(AgentBatches *s, unsigned max_held, uint64_t hold_ns, agent_batch_send_fn send,
@@ -81,11 +82,7 @@ void agent_batches_end(AgentBatches *s, uint64_t batch, uint64_t id, const Attac
                 b->live--;
         if (wanted && b && b->live > 0 && s->n_held < s->max_held && (h = calloc(1, sizeof(*h)))) {
                 *h = (AgentHeld) { .batch = b->id, .id = id, .res = *res };
-                if (s->tail)
-                        s->tail->next = h;
-                else
-                        s->head = h;
-                s->tail = h;
+                QUEUE_APPEND(s->head, s->tail, h);
                 s->n_held++;
                 if (b->held_since_ns == 0)
                         b->held_since_ns = now ? now : 1;

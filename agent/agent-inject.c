@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "list.h"
 #include "agent-internal.h"
 #include "agent-kvm.h"
 
@@ -201,11 +202,7 @@ void agent_inject_receive(serror_agent *a, uint64_t id, const AttachInject *in) 
         req->state = AGENT_REQ_QUEUED;
         req->exec.res.vcpu = in->vcpu;
         req->exec.res.received_ns = now;
-        if (v->queue_tail)
-                v->queue_tail->next = req;
-        else
-                v->queue_head = req;
-        v->queue_tail = req;
+        QUEUE_APPEND(v->queue_head, v->queue_tail, req);
         v->n_queued++;
         a->n_requests++;
         /* Started (and kicked) by agent_inject_run() at the end of this pass. */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bus-args.h"
+#include "bus-util.h"
 #include "bus-inject.h"
 #include "bus-manager.h"
 #include "bus-api.h"
@@ -87,8 +87,27 @@ void bus_inject_emit_done(Manager *m, const InjectionRecord *r) {
                 log_debug("Failed to emit InjectionDone for %" PRIu64 ".", r->id);
 }
 
+typedef struct BatchRecords {
+        const InjectBatch *batch;
+        bool with_records;
+} BatchRecords;
+
+static int fill_batch_records(sd_bus_message *reply, const void *userdata) {
+        const BatchRecords *br = userdata;
+        int r;
+
+        for (unsigned i = 0; br->with_records && i < br->batch->n; i++) {
+                r = append_record(reply, &br->batch->records[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Every id; the records too once they are all in. */
 static int reply_with_batch(sd_bus_message *call, const InjectBatch *b, bool with_records) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        BatchRecords br = { .batch = b, .with_records = with_records };
         int r;
 
         r = sd_bus_message_new_method_return(call, &reply);
@@ -97,18 +116,7 @@ static int reply_with_batch(sd_bus_message *call, const InjectBatch *b, bool wit
         r = sd_bus_message_append_array(reply, 't', b->ids, b->n * sizeof(uint64_t));
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', "(" SERROR_BUS_INJECTION_RECORD_SIGNATURE ")");
-        if (r < 0)
-                return r;
-        for (unsigned i = 0; with_records && i < b->n; i++) {
-                r = append_record(reply, &b->records[i]);
-                if (r < 0)
-                        return r;
-        }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_send_with_array(reply, "(" SERROR_BUS_INJECTION_RECORD_SIGNATURE ")", fill_batch_records, &br);
 }
 
 /* A caller that asked to wait is answered once every outcome is in. */
@@ -153,32 +161,34 @@ int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_err
         return wait ? 1 : reply_with_batch(message, batch, false);
 }
 
-int bus_inject_method_get_history(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Manager *m = userdata;
-        const char *vm;
+typedef struct HistoryFilter {
+        const History *history;
+        const char *vm; /* "": every VM */
+} HistoryFilter;
+
+static int fill_history(sd_bus_message *reply, const void *userdata) {
+        const HistoryFilter *f = userdata;
         int r;
 
-        r = sd_bus_message_read(message, "s", &vm);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_new_method_return(message, &reply);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', "(" SERROR_BUS_INJECTION_RECORD_SIGNATURE ")");
-        if (r < 0)
-                return r;
-        for (unsigned i = 0; i < m->history.count; i++) {
-                const InjectionRecord *rec = history_get(&m->history, i);
-                if (!isempty(vm) && !streq(rec->vm, vm))
+        for (unsigned i = 0; i < f->history->count; i++) {
+                const InjectionRecord *rec = history_get(f->history, i);
+                if (!isempty(f->vm) && !streq(rec->vm, f->vm))
                         continue;
                 r = append_record(reply, rec);
                 if (r < 0)
                         return r;
         }
-        r = sd_bus_message_close_container(reply);
+        return 0;
+}
+
+int bus_inject_method_get_history(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        HistoryFilter filter = { .history = &m->history };
+        int r;
+
+        r = sd_bus_message_read(message, "s", &filter.vm);
         if (r < 0)
                 return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_reply_with_array(message, "(" SERROR_BUS_INJECTION_RECORD_SIGNATURE ")", fill_history, &filter);
 }
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "clock-util.h"
 #include "bus-loop.h"
 #include "log.h"
 #include "macro.h"
@@ -43,13 +44,8 @@ static void bus_loop_refresh(BusLoop *b) {
         ev_timer_stop(b->loop, &b->timer);
         b->timeout_usec = timeout_usec;
         if (timeout_usec != UINT64_MAX) {
-                struct timespec now;
-                uint64_t now_usec;
-                double after;
-
-                clock_gettime(CLOCK_MONOTONIC, &now);
-                now_usec = (uint64_t) now.tv_sec * 1000000u + (uint64_t) now.tv_nsec / 1000u;
-                after = timeout_usec > now_usec ? (double) (timeout_usec - now_usec) / 1e6 : 0.;
+                uint64_t now = now_usec(CLOCK_MONOTONIC);
+                double after = timeout_usec > now ? (double) (timeout_usec - now) / 1e6 : 0.;
                 ev_timer_set(&b->timer, after, 0.);
                 ev_timer_start(b->loop, &b->timer);
         }

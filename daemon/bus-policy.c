@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bus-args.h"
+#include "bus-util.h"
 #include "bus-manager.h"
 #include "bus-api.h"
 #include "bus-policy.h"
@@ -79,32 +79,28 @@ int bus_policy_method_start(sd_bus_message *message, void *userdata, sd_bus_erro
         return sd_bus_reply_method_return(message, "t", rp->seed);
 }
 
-int bus_policy_method_stop(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+/* Stop and Unload: a policy's name in, nothing out. */
+static int by_policy_name(sd_bus_message *message, Manager *m, sd_bus_error *error,
+                          int (*operation)(Manager *m, const char *name, OpError *err)) {
         const char *name;
         OpError err = {};
         int r;
 
-        r = read_policy_name(message, userdata, error, &name);
+        r = read_policy_name(message, m, error, &name);
         if (r < 0)
                 return r;
-        r = manager_stop_policy(userdata, name, &err);
+        r = operation(m, name, &err);
         if (r < 0)
                 return bus_reply_op_error(error, &err, r);
         return sd_bus_reply_method_return(message, NULL);
 }
 
-int bus_policy_method_unload(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        const char *name;
-        OpError err = {};
-        int r;
+int bus_policy_method_stop(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return by_policy_name(message, userdata, error, manager_stop_policy);
+}
 
-        r = read_policy_name(message, userdata, error, &name);
-        if (r < 0)
-                return r;
-        r = manager_unload_policy(userdata, name, &err);
-        if (r < 0)
-                return bus_reply_op_error(error, &err, r);
-        return sd_bus_reply_method_return(message, NULL);
+int bus_policy_method_unload(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return by_policy_name(message, userdata, error, manager_unload_policy);
 }
 
 static int append_summary(sd_bus_message *reply, LoadedPolicy *rp) {
@@ -118,26 +114,20 @@ static int append_summary(sd_bus_message *reply, LoadedPolicy *rp) {
                                      rp->n_failed);
 }
 
-int bus_policy_method_list(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Manager *m = userdata;
+static int fill_policies(sd_bus_message *reply, const void *userdata) {
+        const Manager *m = userdata;
         int r;
 
-        r = sd_bus_message_new_method_return(message, &reply);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', "(" SERROR_BUS_POLICY_SUMMARY_SIGNATURE ")");
-        if (r < 0)
-                return r;
         for (LoadedPolicy *rp = m->policies; rp; rp = rp->next) {
                 r = append_summary(reply, rp);
                 if (r < 0)
                         return r;
         }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return 0;
+}
+
+int bus_policy_method_list(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return bus_reply_with_array(message, "(" SERROR_BUS_POLICY_SUMMARY_SIGNATURE ")", fill_policies, userdata);
 }
 
 int bus_policy_method_get(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -182,6 +172,24 @@ int bus_policy_method_reload(sd_bus_message *message, void *userdata, sd_bus_err
         return sd_bus_reply_method_return(message, NULL);
 }
 
+typedef struct PendingList {
+        const InjectionRecord **records;
+        size_t n;
+} PendingList;
+
+static int fill_pending(sd_bus_message *reply, const void *userdata) {
+        const PendingList *p = userdata;
+        int r;
+
+        for (size_t i = 0; i < p->n; i++) {
+                r = sd_bus_message_append(reply, "(sutt)", p->records[i]->vm, p->records[i]->vcpu,
+                                          p->records[i]->after.esr, p->records[i]->id);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int bus_policy_method_stop_all(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ const InjectionRecord **pending = NULL;
@@ -194,27 +202,15 @@ int bus_policy_method_stop_all(sd_bus_message *message, void *userdata, sd_bus_e
         if (r < 0)
                 return r;
         stopped = manager_stop_all_policies(m);
+        /* What stopping cannot take back: SErrors already pending in guests. */
         r = manager_pending_serrors(m, &pending, &n_pending);
         if (r < 0)
                 return r;
-
         r = sd_bus_message_new_method_return(message, &reply);
         if (r < 0)
                 return r;
         r = sd_bus_message_append(reply, "u", stopped);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', "(sutt)");
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < n_pending; i++) {
-                r = sd_bus_message_append(reply, "(sutt)", pending[i]->vm, pending[i]->vcpu, pending[i]->after.esr,
-                                          pending[i]->id);
-                if (r < 0)
-                        return r;
-        }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_send_with_array(reply, "(sutt)", fill_pending, &(PendingList) { pending, n_pending });
 }

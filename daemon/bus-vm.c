@@ -2,7 +2,7 @@
 /* The attached VMs on the bus: listing, detaching, and attach/detach signals. */
 #include <errno.h>
 
-#include "bus-args.h"
+#include "bus-util.h"
 #include "bus-manager.h"
 #include "bus-api.h"
 #include "bus-vm.h"
@@ -78,26 +78,20 @@ static int append_vm(sd_bus_message *reply, const VM *vm) {
         return sd_bus_message_close_container(reply);
 }
 
-int bus_vm_method_list(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Manager *m = userdata;
+static int fill_vms(sd_bus_message *reply, const void *userdata) {
+        const Manager *m = userdata;
         int r;
 
-        r = sd_bus_message_new_method_return(message, &reply);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', "(" SERROR_BUS_VM_SIGNATURE ")");
-        if (r < 0)
-                return r;
         for (const VM *vm = m->vms; vm; vm = vm->next) {
                 r = append_vm(reply, vm);
                 if (r < 0)
                         return r;
         }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return 0;
+}
+
+int bus_vm_method_list(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return bus_reply_with_array(message, "(" SERROR_BUS_VM_SIGNATURE ")", fill_vms, userdata);
 }
 
 int bus_vm_method_detach(sd_bus_message *message, void *userdata, sd_bus_error *error) {

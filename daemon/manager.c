@@ -61,7 +61,6 @@ static void on_terminate(struct ev_loop *loop, ev_signal *w, int revents) {
 
 int manager_new(const DaemonConfig *config, Manager **ret) {
         Manager *m;
-        struct timespec now;
 
         m = calloc(1, sizeof(*m));
         if (!m)
@@ -72,8 +71,7 @@ int manager_new(const DaemonConfig *config, Manager **ret) {
                 free(m);
                 return -ENOMEM;
         }
-        clock_gettime(CLOCK_REALTIME, &now);
-        m->start_realtime_usec = (uint64_t) now.tv_sec * 1000000u + (uint64_t) now.tv_nsec / 1000u;
+        m->start_realtime_usec = now_usec(CLOCK_REALTIME);
 
         history_init(&m->history, config->history_size);
         guards_init(&m->guards, &config->guards);

@@ -5,18 +5,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock-util.h"
 #include "list.h"
 #include "injection.h"
 #include "log.h"
 #include "manager.h"
 #include "vm.h"
-
-static uint64_t now_realtime_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
 
 int vm_new(Manager *m, Connection *c, const AttachHello *hello, pid_t pid, uid_t uid, VM **ret) {
         VM *vm;
@@ -42,7 +36,7 @@ int vm_new(Manager *m, Connection *c, const AttachHello *hello, pid_t pid, uid_t
         vm->uid = uid;
         vm->arch = hello->arch;
         vm->capabilities = hello->capabilities;
-        vm->attach_usec = now_realtime_usec();
+        vm->attach_usec = now_usec(CLOCK_REALTIME);
 
         LIST_PREPEND(m->vms, vm);
         m->n_vms++;
@@ -113,7 +107,7 @@ int vm_add_vcpu(VM *vm, uint32_t index, pid_t tid, int kick_signal, int fd) {
                 .tid = tid,
                 .kick_signal = kick_signal,
                 .fd = fd,
-                .attach_usec = now_realtime_usec(),
+                .attach_usec = now_usec(CLOCK_REALTIME),
         };
         vm->n_vcpus++;
         vm->manager->n_vcpus++;

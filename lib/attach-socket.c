@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "list.h"
 #include "attach-socket.h"
 #include "macro.h"
 
@@ -23,14 +24,9 @@ int attach_sendq_push(AttachSendq *q, const uint8_t *data, size_t len) {
         item = malloc(sizeof(*item) + len);
         if (!item)
                 return -ENOMEM;
-        item->next = NULL;
         item->len = len;
         memcpy(item->data, data, len);
-        if (q->tail)
-                q->tail->next = item;
-        else
-                q->head = item;
-        q->tail = item;
+        QUEUE_APPEND(q->head, q->tail, item);
         q->n++;
         return 0;
 }

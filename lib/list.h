@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Doubly linked lists threaded through an item's own next and prev fields; the head is a pointer to the first item. */
+/* Linked lists threaded through an item's own fields: doubly linked lists (next, prev; the head points
+ * at the first item), and FIFO queues (next; a head and a tail pointer). */
 #pragma once
 
 #include <stddef.h>
@@ -24,4 +25,15 @@
                 if ((item)->next)                       \
                         (item)->next->prev = (item)->prev; \
                 (item)->next = (item)->prev = NULL;     \
+        } while (0)
+
+/* Append item to the queue of head and tail (both NULL when it is empty). */
+#define QUEUE_APPEND(head, tail, item)                  \
+        do {                                            \
+                (item)->next = NULL;                    \
+                if (tail)                               \
+                        (tail)->next = (item);          \
+                else                                    \
+                        (head) = (item);                \
+                (tail) = (item);                        \
         } while (0)

@@ -73,10 +73,6 @@ static const char *const mcip_names[_SERROR_MCIP_MAX] = {
 };
 
 
-static int quoted_length(TextSlice s) {
-        return (int) (s.length > ITEM_VALUE_MAX ? ITEM_VALUE_MAX : s.length);
-}
-
 static const struct mce_preset *preset_find(TextSlice name) {
         for (size_t i = 0; i < ELEMENTSOF(presets); i++)
                 if (slice_is(name, presets[i].name))
@@ -141,7 +137,7 @@ static int apply_assignment(serror_mce *m, TextSlice key, TextSlice value, serro
                 return diag_fail(diag, -EINVAL,
                                  "unknown item '%.*s=' (known: a preset, bank=, status=, code=, addr=, misc=, mcg=, "
                                  "val, over, uc, en, pcc, s, ar, ripv, eipv, mcip, lmce)",
-                                 quoted_length(key), key.start);
+                                 slice_quote_length(key, ITEM_VALUE_MAX), key.start);
         r = parse_number(key, value, &v, diag);
         if (r < 0)
                 return r;
@@ -187,7 +183,7 @@ static int apply_word(serror_mce *m, TextSlice word, bool first, serror_diag *di
                 return diag_fail(diag, -EINVAL,
                                  "unknown item '%.*s' (known: a preset, bank=, status=, code=, addr=, misc=, mcg=, "
                                  "val, over, uc, en, pcc, s, ar, ripv, eipv, mcip, lmce)",
-                                 quoted_length(word), word.start);
+                                 slice_quote_length(word, ITEM_VALUE_MAX), word.start);
         if (flag->in_mcg)
                 m->mcg_status |= flag->bit;
         else

@@ -58,10 +58,6 @@ static const char *const outcome_table[_SERROR_OUTCOME_MAX] = {
 };
 
 
-static int slice_quote_length(TextSlice s) {
-        return s.length < QUOTE_MAX ? (int) s.length : QUOTE_MAX;
-}
-
 static int digit_value(char c) {
         c = ascii_tolower(c);
         if (ascii_isdigit(c))
@@ -312,7 +308,7 @@ static int parse_aet_value(ParseState *st, TextSlice value, serror_diag *diag) {
         r = slice_to_u32(value, &code);
         if (r < 0)
                 return diag_fail(diag, -EINVAL, "AET '%.*s' is not an error type (valid: " AET_VALID_NAMES ")",
-                                 slice_quote_length(value), value.start);
+                                 slice_quote_length(value, QUOTE_MAX), value.start);
         r = check_aet_code(code, diag);
         if (r < 0)
                 return r;
@@ -333,7 +329,7 @@ static int parse_dfsc_value(ParseState *st, TextSlice value, serror_diag *diag) 
                 if (r < 0)
                         return diag_fail(diag, -EINVAL, "DFSC '%.*s' is not a fault status code "
                                          "(valid: uncategorized, async, 0x00, 0x11)",
-                                         slice_quote_length(value), value.start);
+                                         slice_quote_length(value, QUOTE_MAX), value.start);
                 r = check_dfsc_code(code, diag);
                 if (r < 0)
                         return r;
@@ -354,10 +350,10 @@ static int parse_iss_value(ParseState *st, TextSlice value, serror_diag *diag) {
 
         r = slice_to_u32(value, &iss);
         if (r == -ERANGE)
-                return diag_fail(diag, -EINVAL, "ISS '%.*s' does not fit in 32 bits", slice_quote_length(value), value.start);
+                return diag_fail(diag, -EINVAL, "ISS '%.*s' does not fit in 32 bits", slice_quote_length(value, QUOTE_MAX), value.start);
         if (r < 0)
                 return diag_fail(diag, -EINVAL, "ISS '%.*s' is not a number (hex with 0x, or decimal)",
-                                 slice_quote_length(value), value.start);
+                                 slice_quote_length(value, QUOTE_MAX), value.start);
 
         if (st->have_iss)
                 return diag_fail(diag, -EINVAL, "ISS given twice: 0x%" PRIx32 ", then 0x%" PRIx32, st->iss, iss);
@@ -373,10 +369,10 @@ static int parse_impdef_value(ParseState *st, TextSlice value, serror_diag *diag
         r = slice_to_u32(value, &impdef);
         if (r == -ERANGE)
                 return diag_fail(diag, -EINVAL, "IDS impdef '%.*s' does not fit in ISS[23:0] (24 bits)",
-                                 slice_quote_length(value), value.start);
+                                 slice_quote_length(value, QUOTE_MAX), value.start);
         if (r < 0)
                 return diag_fail(diag, -EINVAL, "IDS impdef '%.*s' is not a number (hex with 0x, or decimal)",
-                                 slice_quote_length(value), value.start);
+                                 slice_quote_length(value, QUOTE_MAX), value.start);
         if (impdef & ~SERROR_ISS_IMPDEF_MASK)
                 return diag_fail(diag, -EINVAL, "IDS impdef 0x%" PRIx32 " does not fit in ISS[23:0] (24 bits)", impdef);
         if (!(st->flags & SERROR_ALLOW_IDS))
@@ -404,15 +400,15 @@ static int parse_token(ParseState *st, TextSlice token, serror_diag *diag) {
 
                 if (slice_is(key, "iesb") || slice_is(key, "ea"))
                         return diag_fail(diag, -EINVAL, "%s takes no value ('%.*s'); write '%s' alone",
-                                         slice_is(key, "iesb") ? "IESB" : "EA", slice_quote_length(token), token.start,
+                                         slice_is(key, "iesb") ? "IESB" : "EA", slice_quote_length(token, QUOTE_MAX), token.start,
                                          slice_is(key, "iesb") ? "iesb" : "ea");
                 if (!slice_is(key, "aet") && !slice_is(key, "dfsc") && !slice_is(key, "iss") &&
                     !slice_is(key, "impdef"))
                         return diag_fail(diag, -EINVAL, "unknown syndrome field '%.*s' in '%.*s' "
                                          "(known: aet=, dfsc=, iss=, impdef=)",
-                                         slice_quote_length(key), key.start, slice_quote_length(token), token.start);
+                                         slice_quote_length(key, QUOTE_MAX), key.start, slice_quote_length(token, QUOTE_MAX), token.start);
                 if (value.length == 0)
-                        return diag_fail(diag, -EINVAL, "syndrome field '%.*s=' has no value", slice_quote_length(key),
+                        return diag_fail(diag, -EINVAL, "syndrome field '%.*s=' has no value", slice_quote_length(key, QUOTE_MAX),
                                          key.start);
 
                 if (slice_is(key, "aet"))
@@ -445,7 +441,7 @@ static int parse_token(ParseState *st, TextSlice token, serror_diag *diag) {
 
         return diag_fail(diag, -EINVAL, "unknown syndrome field '%.*s' (known: uc, ueu, ueo, uer, ce, aet=, iesb, ea, dfsc=, "
                          "iss=, impdef=, or a number for the whole ISS)",
-                         slice_quote_length(token), token.start);
+                         slice_quote_length(token, QUOTE_MAX), token.start);
 }
 
 /* Turns what the fields said into one syndrome. */

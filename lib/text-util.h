@@ -48,6 +48,11 @@ static inline TextSlice slice_trim(TextSlice s) {
 }
 
 /* Compares with a lower-case word. */
+/* How much of s a message quotes ("%.*s"): at most max bytes. */
+static inline int slice_quote_length(TextSlice s, size_t max) {
+        return (int) (s.length < max ? s.length : max);
+}
+
 static inline bool slice_is(TextSlice s, const char *word) {
         size_t i;
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Strings that bus callers send: bounded on the way in, cut and escaped when quoted back. */
+/* The bus layer's helpers: callers' strings bounded on the way in; refusals and arrays on the way out. */
 #pragma once
 
 #include <stddef.h>
@@ -16,3 +16,10 @@ int bus_arg_check(const char *s, size_t max, const char *what, sd_bus_error *err
 
 /* The Manager's refusal r as the D-Bus error of its name (or of its errno). */
 int bus_reply_op_error(sd_bus_error *error, const OpError *e, int r);
+
+/* Appends the elements of an array already opened in reply. */
+typedef int (*bus_fill_fn)(sd_bus_message *reply, const void *userdata);
+/* Append an array of contents (fill() appends its elements) to reply, and send it. */
+int bus_send_with_array(sd_bus_message *reply, const char *contents, bus_fill_fn fill, const void *userdata);
+/* The same as the whole answer to call. */
+int bus_reply_with_array(sd_bus_message *call, const char *contents, bus_fill_fn fill, const void *userdata);
