@@ -1,5 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Policy error lists, JSON paths, and a walk over the policy text for line numbers and strict-JSON checks. */
+/* Policy error lists, JSON paths, and a walk over the policy text for line numbers and strict-JSON checks.
+ *
+ * Why a second walk beside json-c: json-c keeps no position per value, so a
+ * semantic error ("error.mix[2].weight: ...") could not say line:column, and it
+ * keeps the last of duplicate keys without a word, so {"rate": 1, "rate": 1000}
+ * would run at 1000 Hz; and it accepts a few things that are not JSON (NaN,
+ * single quotes, "1."). The walk finds each error's path in the text and
+ * refuses those; json-c still does the parsing. */
 
 #include <errno.h>
 #include <stdarg.h>
