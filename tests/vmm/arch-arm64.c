@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,8 +47,11 @@ int arch_vcpu_init(struct vcpu *v) {
                 fprintf(stderr, "serror-test-vmm: KVM_ARM_PREFERRED_TARGET: %s\n", strerror(-r));
                 return r;
         }
-        /* No features: every vcpu starts powered on at the PC set below. */
+        /* Every vcpu starts powered on at the PC set below. PSCI 0.2 only
+         * for --reset-on: the guest needs SYSTEM_RESET, which 0.1 lacks. */
         memset(init.features, 0, sizeof init.features);
+        if (v->vm->arm64_reset_on)
+                init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
         r = vmm_ioctl(v->fd, KVM_ARM_VCPU_INIT, &init);
         if (r < 0) {
                 fprintf(stderr, "serror-test-vmm: vcpu %u: KVM_ARM_VCPU_INIT: %s\n", v->index, strerror(-r));
@@ -70,6 +74,19 @@ static uint64_t mmio_value(const struct kvm_run *run) {
 
         memcpy(&value, run->mmio.data, run->mmio.len <= sizeof value ? run->mmio.len : sizeof value);
         return value;
+}
+
+static const char *system_event_name(uint32_t type) {
+        switch (type) {
+        case KVM_SYSTEM_EVENT_SHUTDOWN:
+                return "shutdown";
+        case KVM_SYSTEM_EVENT_RESET:
+                return "reset";
+        case KVM_SYSTEM_EVENT_CRASH:
+                return "crash";
+        default:
+                return "other";
+        }
 }
 
 int arch_handle_exit(struct vcpu *v) {
@@ -116,9 +133,11 @@ int arch_handle_exit(struct vcpu *v) {
                 atomic_fetch_add(&v->eintr, 1);
                 return 0;
         case KVM_EXIT_SYSTEM_EVENT:
-                emit("{\"event\":\"vcpu-error\",\"vcpu\":%u,\"error\":\"system event\",\"type\":%u}",
-                     v->index, run->system_event.type);
-                return -EIO;
+                /* The guest asked PSCI to reset or power off: this VMM ends the VM instead. */
+                emit("{\"event\":\"system-event\",\"vcpu\":%u,\"type\":\"%s\"}", v->index,
+                     system_event_name(run->system_event.type));
+                atomic_store(&v->vm->system_event, run->system_event.type ? run->system_event.type : UINT_MAX);
+                return -ESHUTDOWN;
         case KVM_EXIT_FAIL_ENTRY:
                 emit("{\"event\":\"vcpu-error\",\"vcpu\":%u,\"error\":\"entry failed\",\"reason\":\"0x%" PRIx64 "\"}",
                      v->index, (uint64_t) run->fail_entry.hardware_entry_failure_reason);

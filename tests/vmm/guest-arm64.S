@@ -1,4 +1,4 @@
-/* arm64 test guest: reports every SError it takes (ESR_EL1) by MMIO and obeys its mailbox. */
+/* arm64 test guest: reports every SError it takes (ESR_EL1) by MMIO, resets on those it is told to, and obeys its mailbox. */
 
 #include "guest-layout.h"
 
@@ -142,7 +142,16 @@ vectors:
         mrs     x0, esr_el1
         ldr     x1, =MMIO_SERROR_ESR
         str     x0, [x1]
-        ldp     x0, x1, [sp], #16
+        /* Reset if MB_RESET_ON names this AET (x19 is the mailbox: SErrors are
+         * masked until the loop runs). An IDS syndrome has no AET. */
+        tbnz    x0, #24, 4f
+        ubfx    x0, x0, #10, #3
+        ldr     w1, [x19, #MB_RESET_ON]
+        lsr     w1, w1, w0
+        tbz     w1, #0, 4f
+        ldr     w0, =PSCI_SYSTEM_RESET
+        hvc     #0
+4:      ldp     x0, x1, [sp], #16
         eret
         .ltorg
         unexpected 0x400        /* lower EL, AArch64: synchronous */

@@ -9,6 +9,9 @@
  * writes MB_ACK (the mask state it has applied) and MB_LOOPS (a counter of its
  * main loop, so a test can see the vcpu making progress without exits).
  *
+ * The arm64 guest resets itself (PSCI SYSTEM_RESET) after an SError of a
+ * class MB_RESET_ON names, as a kernel that panics with panic=-1 would.
+ *
  * The x86 guest reports a machine check it took in the MB_MC_* words, then
  * exits through PORT_MCE. There "masked" means the guest's #MC handler leaves
  * MCG_STATUS.MCIP set, as a handler still at work would; unmasking clears it.
@@ -22,6 +25,8 @@
 #define MB_MC_MISC    40   /* u64: its MCi_MISC */
 #define MB_MCG_STATUS 48   /* u64: MCG_STATUS as the handler found it */
 #define MB_MC_BANK    56   /* u32: the bank */
+#define MB_RESET_ON   60   /* u32, VMM -> arm64 guest: bit n set = an SError with AET n (IDS 0)
+                                 * makes the guest ask PSCI for SYSTEM_RESET once it has reported it */
 #define MAILBOX_STRIDE 64
 #define MB_ACK_NONE    0xffffffff  /* MB_ACK before the guest has applied anything */
 
@@ -70,5 +75,8 @@
 #define MMIO_FAULT_FAR   (MMIO_BASE + 0x20)  /* ... FAR_EL1 ... */
 #define MMIO_FAULT_VEC   (MMIO_BASE + 0x28)  /* ... and last the vector offset: the vcpu stops */
 #define MMIO_SIZE        0x1000
+
+/* PSCI 0.2 function id (Arm DEN 0022), called with HVC #0. */
+#define PSCI_SYSTEM_RESET 0x84000009
 
 #endif

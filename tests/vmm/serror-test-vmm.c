@@ -130,6 +130,9 @@ static int vcpu_create(struct vm *vm, unsigned index, long run_size) {
         /* Start unmasked; MB_ACK_NONE makes the guest apply it (and proves it runs). */
         __atomic_store_n((uint32_t *) (mb + MB_MASK), 0, __ATOMIC_RELEASE);
         __atomic_store_n((uint32_t *) (mb + MB_ACK), MB_ACK_NONE, __ATOMIC_RELEASE);
+#if defined(__aarch64__)
+        __atomic_store_n((uint32_t *) (mb + MB_RESET_ON), vm->arm64_reset_on, __ATOMIC_RELEASE);
+#endif
 
         return arch_vcpu_init(v);
 }
@@ -460,6 +463,10 @@ static void help(void) {
                "                              machine check shuts it down\n"
                "  --no-mce-setup              x86_64: no KVM_X86_SETUP_MCE by the VMM (KVM's\n"
                "                              default: 32 banks, every MCi_CTL 0)\n"
+               "  --reset-on=CLASS[,CLASS...] arm64: after taking an SError of one of these\n"
+               "                              classes (uc, ueu, ueo, uer, ce) the guest asks\n"
+               "                              PSCI for SYSTEM_RESET, and the VMM exits with the\n"
+               "                              event system-event\n"
                "  --help                      show this help\n",
                VMM_MAX_VCPUS, SIGUSR1, SIGUSR2, SIGRTMIN, SIGRTMAX, SIGUSR1, DEFAULT_HEARTBEAT_LOOPS);
 }
@@ -476,10 +483,47 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *ret) {
         return 0;
 }
 
+/* --reset-on: SError classes by name, as bits of MB_RESET_ON (bit n: AET n). */
+static int parse_reset_on(const char *list, uint32_t *ret) {
+        static const struct { const char *name; unsigned aet; } classes[] = {
+                { "uc", 0 }, { "ueu", 1 }, { "ueo", 2 }, { "uer", 3 }, { "ce", 6 },
+        };
+        char copy[64], *save = NULL;
+        uint32_t mask = 0;
+
+#if !defined(__aarch64__)
+        fprintf(stderr, "serror-test-vmm: --reset-on is for arm64 guests\n");
+        return -EINVAL;
+#endif
+        if (strlen(list) >= sizeof copy) {
+                fprintf(stderr, "serror-test-vmm: --reset-on: \"%s\" is too long\n", list);
+                return -EINVAL;
+        }
+        strcpy(copy, list);
+        for (char *word = strtok_r(copy, ",", &save); word; word = strtok_r(NULL, ",", &save)) {
+                size_t i;
+
+                for (i = 0; i < sizeof classes / sizeof classes[0]; i++)
+                        if (strcmp(word, classes[i].name) == 0)
+                                break;
+                if (i == sizeof classes / sizeof classes[0]) {
+                        fprintf(stderr, "serror-test-vmm: --reset-on takes uc, ueu, ueo, uer or ce, got \"%s\"\n", word);
+                        return -EINVAL;
+                }
+                mask |= 1u << classes[i].aet;
+        }
+        if (!mask) {
+                fprintf(stderr, "serror-test-vmm: --reset-on needs at least one class\n");
+                return -EINVAL;
+        }
+        *ret = mask;
+        return 0;
+}
+
 /* Returns 0 to run, 1 to exit successfully (--help), -EINVAL on a bad option. */
 static int parse_options(int argc, char **argv, struct vm *vm, unsigned *ret_vcpus, uint64_t *ret_heartbeat) {
         enum { OPT_NAME = 256, OPT_VCPUS, OPT_LABEL, OPT_KICK, OPT_EXITS, OPT_HEARTBEAT, OPT_HELP, OPT_ATTACH,
-               OPT_AGENT_MODE, OPT_NO_PRE_RUN, OPT_UUID, OPT_NO_CR4_MCE, OPT_NO_MCE_SETUP };
+               OPT_AGENT_MODE, OPT_NO_PRE_RUN, OPT_UUID, OPT_NO_CR4_MCE, OPT_NO_MCE_SETUP, OPT_RESET_ON };
         static const struct option options[] = {
                 { "name",        required_argument, NULL, OPT_NAME },
                 { "vcpus",       required_argument, NULL, OPT_VCPUS },
@@ -494,6 +538,7 @@ static int parse_options(int argc, char **argv, struct vm *vm, unsigned *ret_vcp
                 { "uuid",        required_argument, NULL, OPT_UUID },
                 { "no-cr4-mce",  no_argument,       NULL, OPT_NO_CR4_MCE },
                 { "no-mce-setup", no_argument,      NULL, OPT_NO_MCE_SETUP },
+                { "reset-on",    required_argument, NULL, OPT_RESET_ON },
                 {}
         };
         unsigned long n;
@@ -563,6 +608,10 @@ static int parse_options(int argc, char **argv, struct vm *vm, unsigned *ret_vcp
                         break;
                 case OPT_NO_MCE_SETUP:
                         vm->x86_setup_mce = false;
+                        break;
+                case OPT_RESET_ON:
+                        if (parse_reset_on(optarg, &vm->arm64_reset_on) < 0)
+                                return -EINVAL;
                         break;
                 case OPT_ATTACH:
                         vm->attach = true;
@@ -778,6 +827,11 @@ int main(int argc, char **argv) {
                 reason = "signal";
                 break;
         default:
+                /* A guest that reset or powered off ended the VM as a real VMM's would: not an error. */
+                if (atomic_load(&vm.system_event)) {
+                        reason = "system-event";
+                        break;
+                }
                 reason = "vcpu-error";
                 if (atomic_load(&vm.exit_status) == 0)
                         atomic_store(&vm.exit_status, 1);

@@ -110,7 +110,7 @@ void *vcpu_thread(void *userdata) {
 
         if (!atomic_load(&vm->stopping)) {
                 atomic_store(&v->dead, true);
-                vm_request_stop(vm, 1);
+                vm_request_stop(vm, atomic_load(&vm->system_event) ? 0 : 1);
         }
         /* Nobody serves requests any more: release a waiting command. */
         pthread_mutex_lock(&v->lock);

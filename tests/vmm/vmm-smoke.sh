@@ -169,6 +169,29 @@ pid=
 check "quit: exit status 0" test $status -eq 0
 check "quit: exit event" wait_for '"event":"exit","reason":"quit","signal":0,"status":0' 1 5
 
+# 4. arm64, --reset-on: the guest resets (PSCI SYSTEM_RESET) after an SError
+# of a class it is told to, as Linux with panic=-1 would; other classes
+# leave it running.
+if [ "$(uname -m)" = aarch64 ]; then
+        "$vmm" --reset-on=uer,bogus 2>/dev/null
+        check "--reset-on with an unknown class is refused" test $? -eq 2
+        start --name=reset --vcpus=1 --reset-on=uer,uc
+        check "reset-on: ready" wait_for '"event":"ready"' 1 20
+        echo "inject 0 0x1811" >&3
+        check "reset-on: the guest takes a CE and reports it" wait_for '"event":"serror","vcpu":0,"esr":"0xbe001811"' 1 10
+        echo "status" >&3
+        check "reset-on: after a CE the VM still runs" wait_for '"event":"status"' 1 10
+        check "reset-on: no system event for a CE" test "$(count '"event":"system-event"')" -eq 0
+        echo "inject 0 0xc11" >&3
+        check "reset-on: the guest takes a UER and reports it" wait_for '"event":"serror","vcpu":0,"esr":"0xbe000c11"' 1 10
+        check "reset-on: then it resets through PSCI" wait_for '"event":"system-event","vcpu":0,"type":"reset"' 1 10
+        wait "$pid"
+        status=$?
+        pid=
+        check "reset-on: the VMM exits 0, for the system event" test $status -eq 0
+        check "reset-on: exit event" wait_for '"event":"exit","reason":"system-event","signal":0,"status":0' 1 5
+fi
+
 if [ $failed -ne 0 ]; then
         echo "--- VMM output"
         cat "$tmp/out"

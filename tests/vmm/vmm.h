@@ -77,6 +77,9 @@ struct vm {
          * down), and the VMM sets MCE up on each vcpu as QEMU does. */
         bool x86_cr4_mce;
         bool x86_setup_mce;
+        /* arm64 only: MB_RESET_ON for every vcpu (--reset-on); the vcpus get
+         * PSCI 0.2 when it is not 0, so the guest's SYSTEM_RESET reaches KVM. */
+        uint32_t arm64_reset_on;
 
         unsigned n_vcpus;
         struct vcpu vcpus[VMM_MAX_VCPUS];
@@ -93,6 +96,7 @@ struct vm {
         bool has_uuid;
         uint8_t uuid[16];
         atomic_int exit_status;
+        atomic_uint system_event;       /* the KVM_SYSTEM_EVENT_* type that ended the VM, 0 if none */
 };
 
 /* util.c */
