@@ -281,8 +281,8 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 }
                 case ARG_TIMEOUT:
-                        if (parse_duration_usec(optarg, &arg_timeout_usec) < 0 || arg_timeout_usec < 1000 ||
-                            arg_timeout_usec > 3600ull * 1000000ull)
+                        if (parse_duration_usec(optarg, &arg_timeout_usec) < 0 || arg_timeout_usec < SERROR_INJECT_TIMEOUT_MIN_USEC ||
+                            arg_timeout_usec > SERROR_INJECT_TIMEOUT_MAX_USEC)
                                 return usage_error("invalid --timeout '%s': expected a duration from 1ms to 1h, such as 500ms or 5s",
                                                    optarg);
                         break;

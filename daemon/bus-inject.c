@@ -87,27 +87,25 @@ void bus_inject_emit_done(Manager *m, const InjectionRecord *r) {
                 log_debug("Failed to emit InjectionDone for %" PRIu64 ".", r->id);
 }
 
-typedef struct BatchRecords {
-        const InjectBatch *batch;
-        bool with_records;
-} BatchRecords;
-
 static int fill_batch_records(sd_bus_message *reply, const void *userdata) {
-        const BatchRecords *br = userdata;
+        const InjectBatch *b = userdata;
         int r;
 
-        for (unsigned i = 0; br->with_records && i < br->batch->n; i++) {
-                r = append_record(reply, &br->batch->records[i]);
+        for (unsigned i = 0; i < b->n; i++) {
+                r = append_record(reply, &b->records[i]);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
+static int fill_nothing(sd_bus_message *reply, const void *userdata) {
+        return 0;
+}
+
 /* Every id; the records too once they are all in. */
 static int reply_with_batch(sd_bus_message *call, const InjectBatch *b, bool with_records) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        BatchRecords br = { .batch = b, .with_records = with_records };
         int r;
 
         r = sd_bus_message_new_method_return(call, &reply);
@@ -116,7 +114,8 @@ static int reply_with_batch(sd_bus_message *call, const InjectBatch *b, bool wit
         r = sd_bus_message_append_array(reply, 't', b->ids, b->n * sizeof(uint64_t));
         if (r < 0)
                 return r;
-        return bus_send_with_array(reply, "(" SERROR_BUS_INJECTION_RECORD_SIGNATURE ")", fill_batch_records, &br);
+        return bus_send_with_array(reply, "(" SERROR_BUS_INJECTION_RECORD_SIGNATURE ")",
+                                   with_records ? fill_batch_records : fill_nothing, b);
 }
 
 /* A caller that asked to wait is answered once every outcome is in. */

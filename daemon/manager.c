@@ -404,7 +404,7 @@ static int check_inject_request(const InjectRequest *req, serror_mode *ret_mode,
                 return op_error_set(err, SERROR_BUS_ERROR_INVALID_ARGS,
                                     "Invalid multiple-SError mode '%s': expected merge, defer or skip.",
                                     echo_arg(req->mode));
-        if (req->timeout_usec < INJECT_TIMEOUT_MIN_USEC || req->timeout_usec > INJECT_TIMEOUT_MAX_USEC)
+        if (req->timeout_usec < SERROR_INJECT_TIMEOUT_MIN_USEC || req->timeout_usec > SERROR_INJECT_TIMEOUT_MAX_USEC)
                 return op_error_set(err, SERROR_BUS_ERROR_INVALID_ARGS,
                                     "Invalid timeout %" PRIu64 " us: expected 1 ms to 1 h.", req->timeout_usec);
         return parse_inject_error(req->error_text, req->flags, ret_what, err);

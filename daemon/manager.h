@@ -116,9 +116,6 @@ struct InjectBatch {
         void *userdata;
 };
 
-#define INJECT_TIMEOUT_MIN_USEC 1000ull
-#define INJECT_TIMEOUT_MAX_USEC (3600ull * 1000000ull)
-
 /* Check the request as a whole (VM, vcpus, bounds, guards: all or nothing)
  * and send one injection per vcpu. *ret has every id; done(), if not NULL,
  * runs once with every record in (never from inside this call), and the

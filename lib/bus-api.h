@@ -29,6 +29,10 @@ enum {
         _SERROR_INJECT_FLAGS_ALL = (1u << 3) - 1,
 };
 
+/* Inject's timeout: 1 ms to 1 h. */
+#define SERROR_INJECT_TIMEOUT_MIN_USEC 1000ull
+#define SERROR_INJECT_TIMEOUT_MAX_USEC (3600ull * 1000000ull)
+
 /* The typed errors and the errno each maps to, in both directions: serrord
  * and serrorctl register them with sd_bus_error_add_map() (bus-error-map.h),
  * so sd_bus_error_get_errno() on a reply gives the errno below. */
