@@ -65,6 +65,12 @@ setup() {
         run serrorctl help bogus
         assert_failure 2
         assert_output "serrorctl: unknown command 'bogus' (see serrorctl --help)"
+        # Inject's timeout range (lib/bus-api.h): 1 ms and 1 h pass the check, just outside does not.
+        for bad in 999us 3600001ms; do
+                run serrorctl inject --timeout="$bad" vm ce
+                assert_failure 2
+                assert_output "serrorctl: invalid --timeout '$bad': expected a duration from 1ms to 1h, such as 500ms or 5s"
+        done
 }
 
 @test "status without a bus exits 3 and names the bus name" {
