@@ -91,6 +91,7 @@ static uint32_t hello_capabilities(serror_agent *a) {
                 caps |= ATTACH_CAP_AGENT_THREAD;
         if (agent_kvm_mce_supported())
                 caps |= ATTACH_CAP_MCE;
+        caps |= ATTACH_CAP_REACTION;
         return caps;
 }
 
@@ -225,6 +226,13 @@ int agent_conn_queue(serror_agent *a, const AttachMsg *m) {
         if (r < 0)
                 conn_drop_later(a, r);
         return r;
+}
+
+int agent_conn_notify(serror_agent *a, AttachMsg *m) {
+        if (a->state != AGENT_CONN_READY)
+                return -ENOTCONN;
+        m->request_id = conn_next_id(a);
+        return agent_conn_queue(a, m);
 }
 
 static int pending_add(serror_agent *a, uint64_t id, AttachMsgType type, uint32_t vcpu) {

@@ -656,15 +656,18 @@ void agent_inject_run(serror_agent *a) {
 
         /* The requests read before this pass are one batch; later ones start the next. */
         agent_batches_next(&a->batches);
-        if (a->n_requests == 0 && !a->jobs && !a->batches.head) {
+        if (a->n_requests == 0 && !a->jobs && !a->batches.head && a->n_watching == 0) {
                 arm_tick(a, AGENT_TIME_NONE);
                 return;
         }
         reap_jobs(a);
         now = agent_now_ns();
-        for (AgentVcpu *v = a->vcpus; v; v = v->all_next)
+        for (AgentVcpu *v = a->vcpus; v; v = v->all_next) {
                 if (v->queue_head || v->job)
                         wake = agent_time_earliest(wake, vcpu_run(a, v, now));
+                if (v->n_watch > 0)
+                        wake = agent_time_earliest(wake, agent_watch_run(a, v, now));
+        }
         held = a->batches.n_held;
         wake = agent_time_earliest(wake, agent_batches_run(&a->batches, now));
         if (a->batches.n_held < held)
@@ -737,6 +740,10 @@ void agent_inject_before_run(serror_agent *a, AgentVcpu *v) {
                 (void) pthread_mutex_lock(&a->lock);
                 req->exec = x;
                 req->state = AGENT_REQ_DONE;
+                /* It left an SError pending: watch for the guest taking it. */
+                if (!req->cancelled && req->generation == a->generation && !in.dry_run && !in.is_mce &&
+                    serror_outcome_landed(x.res.outcome) && x.res.after.valid && x.res.after.pending)
+                        agent_watch_open(a, v, req->id, agent_now_ns());
         }
         vcpu_update_posted(v);
         (void) pthread_mutex_unlock(&a->lock);

@@ -40,6 +40,15 @@
 /* Worker threads only run a few ioctls; the default 8 MiB would be waste. */
 #define AGENT_WORKER_STACK_SIZE (256u * 1024u)
 
+/* Injections one vcpu's taken watch follows at once: SErrors coalesce into
+ * one pending SError, so these are all taken together. */
+#define AGENT_WATCH_IDS_MAX 8u
+/* The watch kicks the vcpu thread so that a guest idling inside KVM_RUN
+ * still gets looked at: every eighth of the time since the write, between
+ * these bounds (the time taken is known to about that). */
+#define AGENT_WATCH_KICK_MIN_NS (1 * AGENT_NSEC_PER_MSEC)
+#define AGENT_WATCH_KICK_MAX_NS (100 * AGENT_NSEC_PER_MSEC)
+
 /* vcpu lookup without a lock for serror_agent_before_run(): two levels of
  * 256 entries cover every index up to ATTACH_VCPU_INDEX_MAX. */
 #define AGENT_VCPU_PAGE_SHIFT 8u
@@ -163,6 +172,7 @@ typedef enum AgentVcpuAttach {
 enum {
         AGENT_VCPU_F_PRE_RUN = 1u << 0, /* its thread calls serror_agent_before_run() */
         AGENT_VCPU_F_POSTED = 1u << 1,  /* the head request waits for that thread */
+        AGENT_VCPU_F_WATCH = 1u << 2,   /* an SError it left pending: before_run looks whether it was taken */
 };
 
 /* A vcpu, once created, stays allocated until the agent is freed (removing
@@ -189,6 +199,14 @@ typedef struct AgentVcpu {
         uint64_t stale_kick_until_ns; /* job was cancelled: kick it until then */
         uint64_t last_kick_ns;
         bool kick_failure_logged;
+
+        /* The taken watch (agent-watch.c), on the vcpu-thread path only. */
+        uint64_t watch_ids[AGENT_WATCH_IDS_MAX];
+        uint64_t watch_done_ns[AGENT_WATCH_IDS_MAX]; /* each INJECT_RESULT's done */
+        unsigned n_watch;
+        uint64_t watch_generation; /* the connection the ids belong to */
+        uint64_t watch_until_ns;   /* given up then: the guest keeps SErrors masked */
+        uint64_t watch_last_kick_ns;
 
         struct AgentVcpu *all_next;
 } AgentVcpu;
@@ -268,6 +286,8 @@ struct serror_agent {
         AgentBatches batches; /* results held back for their batch */
         uint64_t tick_armed_ns; /* what the tick timer is set to, AGENT_TIME_NONE when disarmed */
 
+        unsigned n_watching; /* vcpus with a taken watch open */
+
         int esr_cap; /* 1, 0, -1 unknown */
         int64_t mce_cap; /* MCG_CAP features KVM offers, -1 unknown */
         atomic_bool any_pre_run;
@@ -311,6 +331,8 @@ void agent_conn_on_reconnect_timer(serror_agent *a);
 void agent_conn_flush(serror_agent *a);
 /* Encode and queue a message; 0 or -errno. A full queue drops the connection at the next flush. */
 int agent_conn_queue(serror_agent *a, const AttachMsg *m);
+/* Queue a notice (REACTION) under a fresh request id; -ENOTCONN unless HELLO was accepted. */
+int agent_conn_notify(serror_agent *a, AttachMsg *m);
 /* BYE and close, without waiting: for serror_agent_free(). */
 void agent_conn_close_for_free(serror_agent *a);
 /* The vcpu needs (or no longer needs) a VCPU_ATTACH on this connection. */
@@ -342,3 +364,17 @@ bool agent_signal_has_handler(int sig);
 void agent_inject_before_run(serror_agent *a, AgentVcpu *v);
 /* serror_agent_free(): leave stuck workers to finish alone. */
 void agent_inject_free_all(serror_agent *a);
+
+/* ---------------------------------------------------------------- agent-watch.c */
+
+/* Lock held, on the vcpu's thread: the injection id left an SError pending
+ * (its result's done at done_ns); report when the guest takes it. */
+void agent_watch_open(serror_agent *a, AgentVcpu *v, uint64_t id, uint64_t done_ns);
+/* serror_agent_before_run()'s slow path with a watch open: no lock held. */
+void agent_watch_before_run(serror_agent *a, AgentVcpu *v);
+/* Lock held: kick or give up; returns the next time the loop is needed. */
+uint64_t agent_watch_run(serror_agent *a, AgentVcpu *v, uint64_t now);
+/* Lock held: forget the vcpu's watch (vcpu removed, connection gone). */
+void agent_watch_close(serror_agent *a, AgentVcpu *v);
+/* serror_agent_after_run()'s slow path: a KVM_RUN exit that stops or ends the VM. */
+void agent_watch_exit(serror_agent *a, uint32_t index, uint32_t exit_reason, uint32_t event_type);

@@ -14,9 +14,11 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/kvm.h>
 
 #include "agent-internal.h"
 #include "agent-kvm.h"
+#include "reaction.h"
 
 #define DEFAULT_SOCKET_PATH "/run/serrord/attach.sock"
 
@@ -512,6 +514,7 @@ _public_ int serror_agent_remove_vcpu(serror_agent *a, uint32_t index) {
         /* Its requests end first (ENOENT), so that their results reach
          * serrord before the VCPU_DETACH does. */
         agent_inject_vcpu_removed(a, v);
+        agent_watch_close(a, v);
         v->present = false;
         v->fd = -EBADF;
         atomic_store(&v->flags, 0);
@@ -641,8 +644,26 @@ _public_ void serror_agent_before_run(serror_agent *a, uint32_t index) {
                 atomic_fetch_or(&v->flags, AGENT_VCPU_F_PRE_RUN);
                 atomic_store(&a->any_pre_run, true);
         }
+        /* First the watch: it must read the state the last KVM_RUN left, before a new injection. */
+        if (f & AGENT_VCPU_F_WATCH)
+                agent_watch_before_run(a, v);
         if (f & AGENT_VCPU_F_POSTED)
                 agent_inject_before_run(a, v);
+}
+
+_public_ void serror_agent_after_run(serror_agent *a, uint32_t index, const struct kvm_run *run) {
+        uint32_t reason, type;
+
+        if (_unlikely_(!a || !run))
+                return;
+        reason = run->exit_reason;
+        if (_likely_(reason != KVM_EXIT_SYSTEM_EVENT && reason != KVM_EXIT_SHUTDOWN &&
+                     reason != KVM_EXIT_INTERNAL_ERROR && reason != KVM_EXIT_FAIL_ENTRY))
+                return;
+        type = reason == KVM_EXIT_SYSTEM_EVENT ? run->system_event.type : 0;
+        if (!reaction_exit_is_reported(reason, type) || !agent_vcpu_lookup(a, index))
+                return;
+        agent_watch_exit(a, index, reason, type);
 }
 
 _public_ int serror_agent_is_attached(serror_agent *a) {

@@ -39,6 +39,7 @@ extern const char *arg_vcpu;
 extern const char *arg_on_pending;
 extern uint64_t arg_timeout_usec;
 extern bool arg_no_wait;
+extern uint64_t arg_wait_reaction_usec; /* 0: --wait-reaction not given */
 extern bool arg_dry_run;
 /* history */
 extern const char *arg_vm;

@@ -8,6 +8,7 @@
 #include "bus-api.h"
 #include "cli.h"
 #include "parse-util.h"
+#include "reaction.h"
 #include "serror/syndrome.h"
 
 JsonMode arg_json = JSON_OFF;
@@ -18,6 +19,7 @@ const char *arg_vcpu = "0";
 const char *arg_on_pending = "merge";
 uint64_t arg_timeout_usec = 5 * 1000000ull;
 bool arg_no_wait = false;
+uint64_t arg_wait_reaction_usec = 0;
 bool arg_dry_run = false;
 const char *arg_vm = NULL;
 
@@ -62,6 +64,11 @@ static const Verb verbs[] = {
           "                            the guest took it) or skip (drop the new one)\n"
           "     --timeout=DURATION     Give up after DURATION (default: 5s)\n"
           "     --no-wait              Print the request id and return at once\n"
+          "     --wait-reaction[=DURATION]\n"
+          "                            Also wait for what the guest did, watching it for\n"
+          "                            DURATION (default: 10s; 10ms to 10min): when it\n"
+          "                            took the SError, and whether the VM kept running,\n"
+          "                            reset, shut down, or its VMM exited\n"
           "     --dry-run              Do everything but the write (KVM_SET_VCPU_EVENTS,\n"
           "                            KVM_X86_SET_MCE)\n"
           "     --allow-ids            Accept IDS = 1 syndromes\n"
@@ -69,7 +76,8 @@ static const Verb verbs[] = {
           "\n"
           "Exit status: 0 when the SError landed (injected, merged, coalesced or\n"
           "deferred), 6 skipped, 7 expired, 8 dry run, 1 failed, 4 no such VM or vcpu,\n"
-          "5 permission denied. With --vcpu=all, the first vcpu that did not land decides.\n" },
+          "5 permission denied. With --vcpu=all, the first vcpu that did not land decides.\n"
+          "What the guest did does not change the exit status.\n" },
         { "history", 0, 0, verb_history, "", "Show the outcomes of recent injections",
           "Shows serrord's bounded in-memory history of injection outcomes, oldest\n"
           "first ([History] Size= in serrord.conf).\n"
@@ -79,7 +87,8 @@ static const Verb verbs[] = {
           "     --json[=short|pretty]  Print a JSON array\n" },
         { "monitor", 0, 0, verb_monitor, "", "Print injection outcomes live until interrupted",
           "Prints one line (or with --json one JSON object) per injection outcome as\n"
-          "serrord records it, until SIGINT or SIGTERM (exit status 0).\n" },
+          "serrord records it, and one more when what the guest did is known (its\n"
+          "\"reaction\"), until SIGINT or SIGTERM (exit status 0).\n" },
         { "decode", 1, 1, verb_decode, "VALUE", "Decode an SError ESR or ISS, or an x86 MCi_STATUS (offline)",
           "Decodes VALUE, an ESR_ELx value as a guest reads it (EC 0x2F) or a bare\n"
           "ISS (25 bits or fewer), into its fields: EC, IL, IDS, IESB, AET, EA and\n"
@@ -208,6 +217,7 @@ enum {
         ARG_ON_PENDING,
         ARG_TIMEOUT,
         ARG_NO_WAIT,
+        ARG_WAIT_REACTION,
         ARG_DRY_RUN,
         ARG_VM,
         ARG_SEED,
@@ -223,6 +233,7 @@ static const struct option options[] = {
         { "on-pending", required_argument, NULL, ARG_ON_PENDING },
         { "timeout", required_argument, NULL, ARG_TIMEOUT },
         { "no-wait", no_argument, NULL, ARG_NO_WAIT },
+        { "wait-reaction", optional_argument, NULL, ARG_WAIT_REACTION },
         { "dry-run", no_argument, NULL, ARG_DRY_RUN },
         { "vm", required_argument, NULL, ARG_VM },
         { "seed", required_argument, NULL, ARG_SEED },
@@ -288,6 +299,14 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_NO_WAIT:
                         arg_no_wait = true;
+                        break;
+                case ARG_WAIT_REACTION:
+                        arg_wait_reaction_usec = REACTION_WINDOW_DEFAULT_USEC;
+                        if (optarg && (parse_duration_usec(optarg, &arg_wait_reaction_usec) < 0 ||
+                                       arg_wait_reaction_usec < REACTION_WINDOW_MIN_USEC ||
+                                       arg_wait_reaction_usec > REACTION_WINDOW_MAX_USEC))
+                                return usage_error("invalid --wait-reaction '%s': expected a duration from 10ms to "
+                                                   "10min, such as 500ms or 30s", optarg);
                         break;
                 case ARG_DRY_RUN:
                         arg_dry_run = true;

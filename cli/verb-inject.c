@@ -12,6 +12,7 @@
 #include "bus-api.h"
 #include "cli.h"
 #include "parse-util.h"
+#include "reaction.h"
 #include "serror/mce.h"
 #include "serror/syndrome.h"
 
@@ -36,6 +37,8 @@ typedef struct Record {
         uint64_t written_esr;
         uint64_t latency_usec, agent_usec;
         const char *origin;
+        const char *reaction, *fate; /* reaction state; fate "" until "done" */
+        uint64_t window_usec, taken_after_usec, fate_after_usec;
 } Record;
 
 static int read_state(sd_bus_message *m, VcpuState *s) {
@@ -59,6 +62,9 @@ static int read_record(sd_bus_message *m, Record *r) {
                 k = read_state(m, &r->after);
         if (k >= 0)
                 k = sd_bus_message_read(m, "tts", &r->latency_usec, &r->agent_usec, &r->origin);
+        if (k >= 0)
+                k = sd_bus_message_read(m, "(sttst)", &r->reaction, &r->window_usec, &r->taken_after_usec, &r->fate,
+                                        &r->fate_after_usec);
         if (k >= 0)
                 k = sd_bus_message_exit_container(m);
         return k < 0 ? k : 1;
@@ -186,6 +192,34 @@ static void add_serror_fields(struct json_object *o, const Record *r) {
                 json_object_object_add(o, "guest_esr", NULL);
 }
 
+static struct json_object *usec_or_null(uint64_t usec) {
+        return usec == REACTION_USEC_NONE ? NULL : json_object_new_uint64(usec);
+}
+
+/* The reaction in words, as serrord's journal entry has it. */
+static void format_reaction(const Record *r, char *buf, size_t size) {
+        ReactionState state = REACTION_NONE;
+        Fate fate = FATE_UNKNOWN;
+
+        (void) reaction_state_from_string(r->reaction, &state);
+        (void) fate_from_string(r->fate, &fate);
+        reaction_format(state, r->taken_after_usec, fate, r->fate_after_usec, r->window_usec, buf, size);
+}
+
+static struct json_object *reaction_to_json(const Record *r) {
+        struct json_object *o = json_object_new_object();
+        char text[160];
+
+        json_object_object_add(o, "state", json_object_new_string(r->reaction));
+        json_object_object_add(o, "window_usec", json_object_new_uint64(r->window_usec));
+        json_object_object_add(o, "taken_after_usec", usec_or_null(r->taken_after_usec));
+        json_object_object_add(o, "fate", r->fate[0] ? json_object_new_string(r->fate) : NULL);
+        json_object_object_add(o, "fate_after_usec", usec_or_null(r->fate_after_usec));
+        format_reaction(r, text, sizeof(text));
+        json_object_object_add(o, "text", json_object_new_string(text));
+        return o;
+}
+
 static struct json_object *record_to_json(const Record *r) {
         struct json_object *o = json_object_new_object();
         serror_mce mce;
@@ -209,6 +243,7 @@ static struct json_object *record_to_json(const Record *r) {
         json_object_object_add(o, "latency_usec", json_object_new_uint64(r->latency_usec));
         json_object_object_add(o, "agent_usec", json_object_new_uint64(r->agent_usec));
         json_object_object_add(o, "origin", json_object_new_string(r->origin));
+        json_object_object_add(o, "reaction", reaction_to_json(r));
         return o;
 }
 
@@ -219,15 +254,15 @@ static void print_record_line(const Record *r) {
 
         if (!localtime_r(&t, &tm) || strftime(when, sizeof(when), "%H:%M:%S", &tm) == 0)
                 snprintf(when, sizeof(when), "-");
-        printf("%-8s %6" PRIu64 " %-16s %4" PRIu32 " %-18s %-10s %-9s %s%s%s\n", when, r->id, r->vm, r->vcpu,
-               r->syndrome, r->outcome, r->mode, r->error ? strerrorname_np(r->error) ?: "?" : "",
-               r->error ? ": " : "", r->error ? r->message : "");
+        printf("%-8s %6" PRIu64 " %-16s %4" PRIu32 " %-18s %-10s %-9s %-14s %s%s%s\n", when, r->id, r->vm, r->vcpu,
+               r->syndrome, r->outcome, r->mode, r->fate[0] ? r->fate : streq(r->reaction, "watching") ? "watching" : "-",
+               r->error ? strerrorname_np(r->error) ?: "?" : "", r->error ? ": " : "", r->error ? r->message : "");
 }
 
 static void print_record_header(void) {
         if (arg_legend)
-                printf("%-8s %6s %-16s %4s %-18s %-10s %-9s %s\n", "TIME", "ID", "VM", "VCPU", "SYNDROME", "OUTCOME",
-                       "PENDING", "ERROR");
+                printf("%-8s %6s %-16s %4s %-18s %-10s %-9s %-14s %s\n", "TIME", "ID", "VM", "VCPU", "SYNDROME",
+                       "OUTCOME", "PENDING", "FATE", "ERROR");
 }
 
 static void print_mcg_state(const char *what, const VcpuState *s) {
@@ -251,7 +286,7 @@ static void print_mce_outcome(const Record *r, const serror_mce *m) {
                 printf("  %s\n", r->message);
 }
 
-static void print_outcome(const Record *r) {
+static void print_outcome_body(const Record *r) {
         uint32_t esr = 0;
         serror_mce mce;
 
@@ -295,6 +330,27 @@ static void print_outcome(const Record *r) {
         case GUEST_ESR_NONE:
                 break;
         }
+}
+
+static void print_reaction(const Record *r) {
+        char text[160];
+
+        if (streq(r->reaction, "none"))
+                return;
+        if (streq(r->reaction, "watching")) {
+                char window[32];
+
+                reaction_format_duration(r->window_usec, window, sizeof(window));
+                printf("  serrord watches what the guest does for %s (serrorctl history, --wait-reaction)\n", window);
+                return;
+        }
+        format_reaction(r, text, sizeof(text));
+        printf("  %s\n", text);
+}
+
+static void print_outcome(const Record *r) {
+        print_outcome_body(r);
+        print_reaction(r);
 }
 
 /* inject's exit status: 0 only when the SError landed (serrorctl(1)). */
@@ -390,6 +446,9 @@ int verb_inject(int argc, char *argv[]) {
         uint64_t flags = SERROR_INJECT_WAIT;
         int r;
 
+        if (arg_no_wait && arg_wait_reaction_usec)
+                return usage_error("--no-wait and --wait-reaction contradict each other");
+
         r = check_inject_text(argv[2]);
         if (r != 0)
                 return r;
@@ -399,6 +458,8 @@ int verb_inject(int argc, char *argv[]) {
                 flags |= SERROR_INJECT_ALLOW_IDS;
         if (arg_dry_run)
                 flags |= SERROR_INJECT_DRY_RUN;
+        if (arg_wait_reaction_usec)
+                flags |= SERROR_INJECT_WAIT_REACTION;
 
         r = cli_bus_open(&bus);
         if (r < 0)
@@ -406,12 +467,13 @@ int verb_inject(int argc, char *argv[]) {
         r = sd_bus_message_new_method_call(bus, &call, SERROR_BUS_NAME, SERROR_BUS_PATH, SERROR_BUS_MANAGER_INTERFACE,
                                            "Inject");
         if (r >= 0)
-                r = sd_bus_message_append(call, "sssstt", argv[1], arg_vcpu, argv[2], arg_on_pending, arg_timeout_usec,
-                                          flags);
+                r = sd_bus_message_append(call, "ssssttt", argv[1], arg_vcpu, argv[2], arg_on_pending, arg_timeout_usec,
+                                          flags, arg_wait_reaction_usec);
         if (r < 0)
                 return log_error_errno(r, "Failed to build the request: %m");
-        /* The answer comes when the vcpu has answered: allow for the whole timeout. */
-        r = sd_bus_call(bus, call, arg_timeout_usec + 10 * 1000000ull, &error, &reply);
+        /* The answer comes when the vcpu has answered (and the reaction window has ended):
+         * allow for all of it. */
+        r = sd_bus_call(bus, call, arg_timeout_usec + arg_wait_reaction_usec + 10 * 1000000ull, &error, &reply);
         if (r < 0)
                 return cli_bus_call_failed("Failed to inject", &error, r);
         return flags & SERROR_INJECT_WAIT ? print_outcomes(reply) : print_sent_ids(reply);
@@ -490,7 +552,7 @@ static int on_injection_done(sd_bus_message *m, void *userdata, sd_bus_error *er
 
 int verb_monitor(int argc, char *argv[]) {
         struct sigaction sa = { .sa_handler = on_monitor_signal };
-        sd_bus_slot *slot = NULL;
+        sd_bus_slot *slot = NULL, *reaction_slot = NULL;
         sd_bus *bus = NULL;
         int r;
 
@@ -499,6 +561,9 @@ int verb_monitor(int argc, char *argv[]) {
                 return r;
         r = sd_bus_match_signal(bus, &slot, SERROR_BUS_NAME, SERROR_BUS_PATH, SERROR_BUS_MANAGER_INTERFACE,
                                 "InjectionDone", on_injection_done, NULL);
+        if (r >= 0)
+                r = sd_bus_match_signal(bus, &reaction_slot, SERROR_BUS_NAME, SERROR_BUS_PATH,
+                                        SERROR_BUS_MANAGER_INTERFACE, "ReactionDone", on_injection_done, NULL);
         if (r < 0) {
                 r = log_error_errno(r, "Failed to subscribe to outcomes: %m");
                 goto out;
@@ -538,6 +603,7 @@ int verb_monitor(int argc, char *argv[]) {
         /* main() names the write error; any errno of its own could map to another exit status. */
         r = cli_flush_stdout() < 0 ? -EIO : 0;
 out:
+        sd_bus_slot_unref(reaction_slot);
         sd_bus_slot_unref(slot);
         sd_bus_flush_close_unref(bus);
         return r;

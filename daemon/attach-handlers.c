@@ -21,6 +21,7 @@
 #include "kvm-fd.h"
 #include "log.h"
 #include "manager.h"
+#include "reaction-watch.h"
 #include "parse-util.h"
 #include "read-file.h"
 #include "vm.h"
@@ -320,6 +321,11 @@ int attach_handle_datagram(Connection *c, const uint8_t *buf, size_t len, int fl
                         return 0;
                 }
                 return injection_handle_answer(manager, c->vm, &m);
+        case ATTACH_MSG_REACTION:
+                /* A notice: never answered, whatever it says. */
+                if (c->vm)
+                        reaction_handle_notice(manager, c->vm, &m.reaction);
+                return 0;
         default:
                 return connection_reply(c, m.request_id, EOPNOTSUPP, "message type %u is not handled", (unsigned) m.type);
         }

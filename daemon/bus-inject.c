@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Inject, GetHistory and InjectionDone: how serrorctl asks for SErrors and learns what happened. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,11 @@ static int append_record(sd_bus_message *m, const InjectionRecord *r) {
         k = sd_bus_message_append(m, "tts", r->latency_usec, r->agent_usec, r->origin);
         if (k < 0)
                 return k;
+        k = sd_bus_message_append(m, "(sttst)", reaction_state_to_string(r->reaction), r->reaction_window_usec,
+                                  r->taken_after_usec,
+                                  r->reaction == REACTION_DONE ? fate_to_string(r->fate) : "", r->fate_after_usec);
+        if (k < 0)
+                return k;
         return sd_bus_message_close_container(m);
 }
 
@@ -77,14 +83,22 @@ int bus_inject_method_unsubscribe(sd_bus_message *message, void *userdata, sd_bu
         return sd_bus_reply_method_return(message, NULL);
 }
 
-void bus_inject_emit_done(Manager *m, const InjectionRecord *r) {
+static void emit_record(Manager *m, const char *member, const InjectionRecord *r) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *s = NULL;
 
         if (!m->bus || sd_bus_track_count(m->subscribers) == 0) /* 0 for a NULL tracker too */
                 return;
-        if (sd_bus_message_new_signal(m->bus, &s, SERROR_BUS_PATH, SERROR_BUS_MANAGER_INTERFACE, "InjectionDone") < 0 ||
+        if (sd_bus_message_new_signal(m->bus, &s, SERROR_BUS_PATH, SERROR_BUS_MANAGER_INTERFACE, member) < 0 ||
             append_record(s, r) < 0 || sd_bus_send(m->bus, s, NULL) < 0)
-                log_debug("Failed to emit InjectionDone for %" PRIu64 ".", r->id);
+                log_debug("Failed to emit %s for %" PRIu64 ".", member, r->id);
+}
+
+void bus_inject_emit_done(Manager *m, const InjectionRecord *r) {
+        emit_record(m, "InjectionDone", r);
+}
+
+void bus_inject_emit_reaction(Manager *m, const InjectionRecord *r) {
+        emit_record(m, "ReactionDone", r);
 }
 
 static int fill_batch_records(sd_bus_message *reply, const void *userdata) {
@@ -136,8 +150,8 @@ int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_err
         bool wait;
         int r;
 
-        r = sd_bus_message_read(message, "sssstt", &req.target, &req.vcpus, &req.error_text, &req.mode,
-                                &req.timeout_usec, &req.flags);
+        r = sd_bus_message_read(message, "ssssttt", &req.target, &req.vcpus, &req.error_text, &req.mode,
+                                &req.timeout_usec, &req.flags, &req.reaction_window_usec);
         if (r < 0)
                 return r;
         r = bus_check_control_access(m, message, error);
@@ -149,7 +163,7 @@ int bus_inject_method_inject(sd_bus_message *message, void *userdata, sd_bus_err
             (r = bus_arg_check(req.mode, BUS_ARG_MAX, "mode", error)) < 0)
                 return r;
 
-        wait = req.flags & SERROR_INJECT_WAIT;
+        wait = req.flags & (SERROR_INJECT_WAIT | SERROR_INJECT_WAIT_REACTION);
         r = manager_inject(m, &req, wait ? on_batch_done : NULL, wait ? sd_bus_message_ref(message) : NULL, &batch,
                            &err);
         if (r < 0) {

@@ -16,3 +16,5 @@ int bus_inject_method_subscribe(sd_bus_message *message, void *userdata, sd_bus_
 int bus_inject_method_unsubscribe(sd_bus_message *message, void *userdata, sd_bus_error *error);
 
 void bus_inject_emit_done(Manager *m, const InjectionRecord *r);
+/* ReactionDone: the record again, its reaction final. */
+void bus_inject_emit_reaction(Manager *m, const InjectionRecord *r);

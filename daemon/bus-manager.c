@@ -114,9 +114,10 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_SIGNAL_WITH_NAMES("VMDetached", "sss", SD_BUS_PARAM(name) SD_BUS_PARAM(uuid) SD_BUS_PARAM(reason), 0),
 
         /* Injection (bus-inject.c). */
-        SD_BUS_METHOD_WITH_NAMES("Inject", "sssstt",
+        SD_BUS_METHOD_WITH_NAMES("Inject", "ssssttt",
                                  SD_BUS_PARAM(vm) SD_BUS_PARAM(vcpus) SD_BUS_PARAM(syndrome) SD_BUS_PARAM(on_pending)
-                                         SD_BUS_PARAM(timeout_usec) SD_BUS_PARAM(flags),
+                                         SD_BUS_PARAM(timeout_usec) SD_BUS_PARAM(flags)
+                                                 SD_BUS_PARAM(reaction_window_usec),
                                  "ata(" SERROR_BUS_INJECTION_RECORD_SIGNATURE ")", SD_BUS_PARAM(ids) SD_BUS_PARAM(outcomes),
                                  bus_inject_method_inject, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("GetHistory", "s", SD_BUS_PARAM(vm), "a(" SERROR_BUS_INJECTION_RECORD_SIGNATURE ")",
@@ -124,6 +125,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD("Subscribe", "", "", bus_inject_method_subscribe, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Unsubscribe", "", "", bus_inject_method_unsubscribe, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_NAMES("InjectionDone", "(" SERROR_BUS_INJECTION_RECORD_SIGNATURE ")", SD_BUS_PARAM(record), 0),
+        SD_BUS_SIGNAL_WITH_NAMES("ReactionDone", "(" SERROR_BUS_INJECTION_RECORD_SIGNATURE ")", SD_BUS_PARAM(record), 0),
 
         /* Policies (bus-policy.c). */
         SD_BUS_METHOD_WITH_NAMES("LoadPolicy", "ssb", SD_BUS_PARAM(text) SD_BUS_PARAM(source) SD_BUS_PARAM(start), "st",

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* One agent connection: hardened receive with fd passing, the send queue, limits, and the VMM's pidfd. */
 #include <errno.h>
-#include <poll.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +46,17 @@ static void connection_update_io(Connection *c) {
 /* Closing an AF_UNIX SEQPACKET socket with unread records makes the peer's
  * next recv() fail with ECONNRESET before it can read our last notice; read
  * and drop what is waiting (and every fd it carries) first. */
+/* How long a connection's end waits for its VMM to be seen exiting. */
+#define VMM_EXIT_WAIT_MS 50
+
+static bool pidfd_has_exited(int pidfd, int wait_ms) {
+        struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+        if (pidfd < 0)
+                return false;
+        return poll(&p, 1, wait_ms) > 0 && (p.revents & POLLIN);
+}
+
 Connection *connection_free(Connection *c, const char *reason) {
         AttachServer *s;
         struct ev_loop *loop;
@@ -58,6 +69,11 @@ Connection *connection_free(Connection *c, const char *reason) {
         /* A reason decided earlier (BYE) beats how the socket happened to end. */
         if (c->close_reason)
                 reason = c->close_reason;
+        if (c->vm && c->vm->reactions)
+                /* An exiting process closes its files (and says BYE, if its agent is freed)
+                 * before it becomes a zombie and its pidfd readable: give it a moment. Only
+                 * while a reaction window is open, and at most once per connection. */
+                c->vm->vmm_exited = pidfd_has_exited(c->pidfd, VMM_EXIT_WAIT_MS);
         if (c->vm) {
                 log_info("VM %s (pid %d) detached: %s.", c->vm->name, (int) c->peer.pid, reason);
                 c->vm = vm_free(c->vm, reason);

@@ -41,3 +41,16 @@ const InjectionRecord *history_get(const History *h, unsigned i) {
         oldest = (h->next + h->size - h->count) % h->size;
         return &h->records[(oldest + i) % h->size];
 }
+
+bool history_update(History *h, const InjectionRecord *r) {
+        /* Newest first: a reaction ends within minutes of its outcome. */
+        for (unsigned k = h->count; k > 0; k--) {
+                InjectionRecord *rec = (InjectionRecord *) history_get(h, k - 1);
+
+                if (rec->id == r->id) {
+                        *rec = *r;
+                        return true;
+                }
+        }
+        return false;
+}

@@ -2,6 +2,8 @@
 /* The bounded history of injection outcomes: a ring buffer, allocated on first use. */
 #pragma once
 
+#include <stdbool.h>
+
 #include "injection.h"
 
 /* The bounded history (ring buffer). */
@@ -15,5 +17,7 @@ typedef struct History {
 int history_init(History *h, unsigned size);
 void history_done(History *h);
 void history_add(History *h, const InjectionRecord *r);
+/* Replace the record with r's id, if the history still has it. */
+bool history_update(History *h, const InjectionRecord *r);
 /* i-th oldest record, 0 <= i < count. */
 const InjectionRecord *history_get(const History *h, unsigned i);

@@ -11,8 +11,10 @@
 #include "connection.h"
 #include "history.h"
 #include "injection.h"
+#include "journal-fields.h"
 #include "log.h"
 #include "manager.h"
+#include "reaction-watch.h"
 #include "vm.h"
 
 /* The agent answers by the deadline; this much more covers the trip back. */
@@ -20,83 +22,6 @@
 
 /* journalctl MESSAGE_ID=... finds every injection outcome. */
 #define SERROR_MESSAGE_ID_OUTCOME "6f1d2c9a4b7e4e0f9d3a5c8b2e1f7a64"
-
-/* The record's KEY=value fields, side by side in one buffer. Written by hand: a dozen
- * snprintf() calls cost more than the rest of an outcome's bookkeeping. */
-typedef struct FieldBuf {
-        char data[768];
-        size_t used;
-        const char *fields[20];
-        unsigned n;
-} FieldBuf;
-
-static char *field_begin(FieldBuf *b, const char *key, size_t room) {
-        size_t len = strlen(key);
-
-        if (b->n + 1 >= ELEMENTSOF(b->fields) || b->used + len + room + 1 > sizeof(b->data))
-                return NULL;
-        b->fields[b->n++] = b->data + b->used;
-        memcpy(b->data + b->used, key, len);
-        b->used += len;
-        return b->data + b->used;
-}
-
-static void field_end(FieldBuf *b, size_t len) {
-        b->used += len;
-        b->data[b->used++] = '\0';
-        b->fields[b->n] = NULL;
-}
-
-static void field_str(FieldBuf *b, const char *key, const char *value, size_t max) {
-        size_t len = strnlen(value, max);
-        char *p = field_begin(b, key, len);
-
-        if (!p)
-                return;
-        memcpy(p, value, len);
-        field_end(b, len);
-}
-
-static void field_uint(FieldBuf *b, const char *key, uint64_t value) {
-        char digits[20];
-        size_t len = 0;
-        char *p;
-
-        do {
-                digits[len++] = (char) ('0' + value % 10);
-                value /= 10;
-        } while (value);
-        p = field_begin(b, key, len);
-        if (!p)
-                return;
-        for (size_t i = 0; i < len; i++)
-                p[i] = digits[len - 1 - i];
-        field_end(b, len);
-}
-
-static void field_hex(FieldBuf *b, const char *key, uint32_t value, unsigned width) {
-        char *p = field_begin(b, key, 2 + width);
-
-        if (!p)
-                return;
-        p[0] = '0';
-        p[1] = 'x';
-        for (unsigned i = 0; i < width; i++)
-                p[2 + i] = "0123456789abcdef"[(value >> (4 * (width - 1 - i))) & 0xf];
-        field_end(b, 2 + width);
-}
-
-static void field_hex64(FieldBuf *b, const char *key, uint64_t value) {
-        char *p = field_begin(b, key, 18);
-
-        if (!p)
-                return;
-        p[0] = '0';
-        p[1] = 'x';
-        for (unsigned i = 0; i < 16; i++)
-                p[2 + i] = "0123456789abcdef"[(value >> (4 * (15 - i))) & 0xf];
-        field_end(b, 18);
-}
 
 static void injection_log(const InjectionRecord *r) {
         int level = r->outcome == SERROR_OUTCOME_FAILED ? LOG_WARNING : LOG_INFO;
@@ -164,6 +89,8 @@ static void record_outcome(Manager *m, const InjectionRecord *r) {
 
 static void injection_finish(Injection *i) {
         Manager *m = i->manager;
+        VM *vm = i->vm;
+        int r;
 
         ev_timer_stop(m->loop, &i->deadline);
         injection_unlink(i);
@@ -171,9 +98,24 @@ static void injection_finish(Injection *i) {
         i->record.latency_usec = now_usec(CLOCK_MONOTONIC) - i->start_monotonic_usec;
         if (i->record.outcome != SERROR_OUTCOME_FAILED)
                 i->record.error = 0;
+        reaction_begin(&i->record, i);
         record_outcome(m, &i->record);
         if (i->done)
                 i->done(i, &i->record, i->userdata);
+        /* After done(): a fate the agent already reported ends the window at once, and
+         * whoever waits must have the outcome first. */
+        if (i->record.reaction == REACTION_WATCHING) {
+                r = vm ? reaction_watch_start(m, vm, &i->record, i, i->reaction_done, i->reaction_userdata) : -ESRCH;
+                if (r < 0) {
+                        log_warning_errno(r, "Cannot watch what the guest does after injection %" PRIu64 ": %m",
+                                          i->record.id);
+                        i->record.reaction = REACTION_DONE;
+                        i->record.fate = FATE_UNKNOWN;
+                        (void) history_update(&m->history, &i->record);
+                        if (i->reaction_done)
+                                i->reaction_done(&i->record, i->reaction_userdata);
+                }
+        }
         free(i);
 }
 
@@ -206,6 +148,11 @@ static void record_init(InjectionRecord *rec, Manager *m, VM *vm, uint32_t vcpu,
                 .iss = p->syndrome ? serror_syndrome_iss(p->syndrome) : 0,
                 .mode = p->mode,
                 .outcome = SERROR_OUTCOME_FAILED,
+                .reaction = REACTION_NONE,
+                .reaction_window_usec = p->reaction_window_usec ?: REACTION_WINDOW_DEFAULT_USEC,
+                .taken_after_usec = REACTION_USEC_NONE,
+                .fate = FATE_UNKNOWN,
+                .fate_after_usec = REACTION_USEC_NONE,
         };
         memcpy(rec->vm, vm->name, sizeof(rec->vm));
         snprintf(rec->origin, sizeof(rec->origin), "%s", p->origin ?: "");
@@ -272,6 +219,9 @@ int injection_start(Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p,
         i->done = done;
         i->userdata = userdata;
         i->start_monotonic_usec = now_usec(CLOCK_MONOTONIC);
+        i->reaction_done = p->reaction_done;
+        i->reaction_userdata = p->reaction_userdata;
+        i->early_taken_after_usec = REACTION_USEC_NONE;
         record_init(&i->record, m, vm, vcpu, p);
 
         msg.request_id = i->record.id;
@@ -304,12 +254,16 @@ int injection_start(Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p,
         return 0;
 }
 
-int injection_handle_answer(Manager *m, VM *vm, const AttachMsg *msg) {
-        Injection *i;
+Injection *injection_find(VM *vm, uint64_t id) {
+        for (Injection *i = vm->injections; i; i = i->next)
+                if (i->record.id == id)
+                        return i;
+        return NULL;
+}
 
-        for (i = vm->injections; i; i = i->next)
-                if (i->record.id == msg->request_id)
-                        break;
+int injection_handle_answer(Manager *m, VM *vm, const AttachMsg *msg) {
+        Injection *i = injection_find(vm, msg->request_id);
+
         if (!i) {
                 /* Late (after the deadline) or bogus: the outcome is already recorded. */
                 log_debug("VM %s answered request %" PRIu64 ", which is not open; dropped.", vm->name, msg->request_id);

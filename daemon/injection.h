@@ -8,6 +8,7 @@
 
 #include "attach-proto.h"
 #include "guards.h"
+#include "reaction.h"
 #include "serror/mce.h"
 #include "serror/syndrome.h"
 
@@ -36,7 +37,18 @@ typedef struct InjectionRecord {
         uint64_t latency_usec;   /* serrord: request to outcome */
         uint64_t agent_usec;     /* agent: vcpu reached to done (0 if never reached) */
         char origin[64];         /* "serrorctl", or the policy's name */
+
+        /* What the guest did after it (daemon/reaction.c), filled in as it comes. */
+        ReactionState reaction;
+        uint64_t reaction_window_usec;
+        uint64_t taken_after_usec; /* from the agent's write; REACTION_USEC_NONE: not seen taken */
+        Fate fate;                 /* once reaction is REACTION_DONE */
+        uint64_t fate_after_usec;  /* from the request to serrord learning the fate (for running:
+                                    * the window); REACTION_USEC_NONE until REACTION_DONE */
 } InjectionRecord;
+
+/* Called once the reaction is known (REACTION_DONE), with the final record. */
+typedef void (*reaction_done_fn)(const InjectionRecord *r, void *userdata);
 
 /* Called once when the injection has its outcome; the record is final. */
 typedef void (*injection_done_fn)(Injection *i, const InjectionRecord *r, void *userdata);
@@ -52,6 +64,13 @@ struct Injection {
         ev_timer deadline; /* timeout plus a grace period for the agent's answer */
         injection_done_fn done;
         void *userdata;
+        reaction_done_fn reaction_done;
+        void *reaction_userdata;
+        /* The agent may tell what the guest did before its INJECT_RESULT is in. */
+        uint64_t early_taken_after_usec; /* REACTION_USEC_NONE: no TAKEN yet */
+        bool has_early_fate;
+        Fate early_fate;
+        uint64_t early_fate_usec; /* CLOCK_MONOTONIC */
         struct Injection *next, *prev; /* the VM's in-flight list */
 };
 
@@ -64,6 +83,9 @@ typedef struct InjectionParams {
         bool dry_run;
         const char *origin;
         bool guards_passed; /* the caller ran guards_check_all() for the whole call */
+        uint64_t reaction_window_usec; /* 0: REACTION_WINDOW_DEFAULT_USEC */
+        reaction_done_fn reaction_done;  /* NULL: nobody waits for the reaction */
+        void *reaction_userdata;
 } InjectionParams;
 
 /* Send an INJECT for vcpu of vm. On success the injection is in flight and
@@ -80,6 +102,8 @@ int injection_start(Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p,
 void injection_record_unsent(Manager *m, VM *vm, uint32_t vcpu, const InjectionParams *p, int error,
                              InjectionRecord *ret);
 
+/* The injection in flight with this request id, or NULL. */
+Injection *injection_find(VM *vm, uint64_t id);
 /* An INJECT_RESULT (or a REPLY to an INJECT) from vm's connection. */
 int injection_handle_answer(Manager *m, VM *vm, const AttachMsg *msg);
 /* The VM is going away: every injection still open for it fails with ECONNRESET. */

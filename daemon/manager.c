@@ -21,6 +21,7 @@
 #include "bus-error-map.h"
 #include "log.h"
 #include "manager.h"
+#include "reaction-watch.h"
 #include "parse-util.h"
 #include "text-util.h"
 #include "vm.h"
@@ -32,13 +33,21 @@ static const char *const counter_names[_COUNTER_OUTCOME_FIRST] = {
 };
 
 const char *counter_to_string(Counter c) {
-        /* Outcome counters are named after the outcome: "outcome-merged". */
+        /* Outcome counters are named after the outcome: "outcome-merged"; fate counters
+         * after the fate: "fate-reset". */
         static char outcome_names[_SERROR_OUTCOME_MAX][32];
+        static char fate_names[_FATE_MAX][32];
 
         if (c < _COUNTER_OUTCOME_FIRST)
                 return counter_names[c];
         if (c >= _COUNTER_MAX)
                 return NULL;
+        if (c >= _COUNTER_FATE_FIRST) {
+                if (!fate_names[c - _COUNTER_FATE_FIRST][0])
+                        snprintf(fate_names[c - _COUNTER_FATE_FIRST], sizeof(fate_names[0]), "fate-%s",
+                                 fate_to_string((Fate) (c - _COUNTER_FATE_FIRST)));
+                return fate_names[c - _COUNTER_FATE_FIRST];
+        }
         if (!outcome_names[c - _COUNTER_OUTCOME_FIRST][0])
                 snprintf(outcome_names[c - _COUNTER_OUTCOME_FIRST], sizeof(outcome_names[0]), "outcome-%s",
                          serror_outcome_to_string((serror_outcome) (c - _COUNTER_OUTCOME_FIRST)));
@@ -94,6 +103,7 @@ Manager *manager_free(Manager *m) {
         while (m->policies)
                 loaded_policy_free(m->policies);
         injection_fail_all(m);
+        reaction_watch_stop_all(m);
         m->attach = attach_server_free(m->attach);
         bus_loop_detach(&m->bus_loop);
         m->manager_slot = sd_bus_slot_unref(m->manager_slot);
@@ -205,6 +215,10 @@ void manager_injection_done(Manager *m, const InjectionRecord *r) {
         bus_inject_emit_done(m, r);
 }
 
+void manager_reaction_done(Manager *m, const InjectionRecord *r) {
+        bus_inject_emit_reaction(m, r);
+}
+
 void manager_policy_changed(Manager *m, const LoadedPolicy *rp) {
         bus_policy_emit_changed(m, rp);
 }
@@ -271,17 +285,26 @@ static InjectBatch *inject_batch_free(InjectBatch *b) {
         return NULL;
 }
 
-static void on_injection_done(Injection *i, const InjectionRecord *rec, void *userdata) {
-        InjectBatch *b = userdata;
-
+/* Keep rec; the batch ends with its last record. */
+static void inject_batch_record(InjectBatch *b, const InjectionRecord *rec) {
         for (unsigned k = 0; k < b->n; k++)
                 if (b->ids[k] == rec->id)
                         b->records[k] = *rec;
+        if (b->wait_reaction && rec->reaction == REACTION_WATCHING)
+                return;
         if (++b->n_done < b->n)
                 return;
         if (b->done)
                 b->done(b, b->userdata);
         inject_batch_free(b);
+}
+
+static void on_injection_done(Injection *i, const InjectionRecord *rec, void *userdata) {
+        inject_batch_record(userdata, rec);
+}
+
+static void on_reaction_done(const InjectionRecord *rec, void *userdata) {
+        inject_batch_record(userdata, rec);
 }
 
 static int parse_vcpus(VM *vm, const char *spec, uint32_t **ret, unsigned *ret_n, OpError *err) {
@@ -407,6 +430,11 @@ static int check_inject_request(const InjectRequest *req, serror_mode *ret_mode,
         if (req->timeout_usec < SERROR_INJECT_TIMEOUT_MIN_USEC || req->timeout_usec > SERROR_INJECT_TIMEOUT_MAX_USEC)
                 return op_error_set(err, SERROR_BUS_ERROR_INVALID_ARGS,
                                     "Invalid timeout %" PRIu64 " us: expected 1 ms to 1 h.", req->timeout_usec);
+        if (req->reaction_window_usec != 0 && (req->reaction_window_usec < REACTION_WINDOW_MIN_USEC ||
+                                               req->reaction_window_usec > REACTION_WINDOW_MAX_USEC))
+                return op_error_set(err, SERROR_BUS_ERROR_INVALID_ARGS,
+                                    "Invalid reaction window %" PRIu64 " us: expected 10 ms to 10 min, or 0 for "
+                                    "the default of 10 s.", req->reaction_window_usec);
         return parse_inject_error(req->error_text, req->flags, ret_what, err);
 }
 
@@ -478,6 +506,7 @@ int manager_inject(Manager *m, const InjectRequest *req, inject_batch_done_fn do
                 .ids = calloc(n_vcpus, sizeof(uint64_t)),
                 .records = calloc(n_vcpus, sizeof(InjectionRecord)),
                 .n = n_vcpus,
+                .wait_reaction = req->flags & SERROR_INJECT_WAIT_REACTION,
                 .done = done,
                 .userdata = userdata,
         };
@@ -494,6 +523,9 @@ int manager_inject(Manager *m, const InjectRequest *req, inject_batch_done_fn do
                 .dry_run = req->flags & SERROR_INJECT_DRY_RUN,
                 .origin = req->origin,
                 .guards_passed = true,
+                .reaction_window_usec = req->reaction_window_usec,
+                .reaction_done = b->wait_reaction ? on_reaction_done : NULL,
+                .reaction_userdata = b,
         };
         r = inject_batch_start(m, vm, vcpus, n_vcpus, &p, b, err);
         if (r < 0) {

@@ -23,7 +23,8 @@ typedef enum Counter {
         COUNTER_ATTACH_REFUSED,
         COUNTER_INJECT_REQUESTED,
         _COUNTER_OUTCOME_FIRST, /* one per serror_outcome, in its order */
-        _COUNTER_MAX = _COUNTER_OUTCOME_FIRST + _SERROR_OUTCOME_MAX,
+        _COUNTER_FATE_FIRST = _COUNTER_OUTCOME_FIRST + _SERROR_OUTCOME_MAX, /* one per Fate, in its order */
+        _COUNTER_MAX = _COUNTER_FATE_FIRST + _FATE_MAX,
 } Counter;
 
 typedef struct AttachServer AttachServer;
@@ -79,6 +80,8 @@ void manager_vm_attached(Manager *m, const VM *vm);
 void manager_vm_detached(Manager *m, const VM *vm, const char *reason);
 void manager_vcpus_changed(Manager *m);
 void manager_injection_done(Manager *m, const InjectionRecord *r);
+/* The record's reaction is final (REACTION_DONE). */
+void manager_reaction_done(Manager *m, const InjectionRecord *r);
 void manager_policy_changed(Manager *m, const LoadedPolicy *rp);
 void manager_policy_removed(Manager *m, const char *name);
 
@@ -101,10 +104,12 @@ typedef struct InjectRequest {
         const char *mode;       /* merge, defer, skip */
         uint64_t timeout_usec;
         uint64_t flags;         /* SERROR_INJECT_* */
+        uint64_t reaction_window_usec; /* 0: REACTION_WINDOW_DEFAULT_USEC */
         const char *origin;
 } InjectRequest;
 
-/* The injections of one call: ids at once, records as outcomes come in. */
+/* The injections of one call: ids at once, records as outcomes come in (and, with
+ * SERROR_INJECT_WAIT_REACTION, as their reactions end). */
 typedef struct InjectBatch InjectBatch;
 typedef void (*inject_batch_done_fn)(InjectBatch *b, void *userdata);
 struct InjectBatch {
@@ -112,6 +117,7 @@ struct InjectBatch {
         InjectionRecord *records;
         unsigned n;
         unsigned n_done;
+        bool wait_reaction; /* a record is done once its reaction is (none or done) */
         inject_batch_done_fn done;
         void *userdata;
 };

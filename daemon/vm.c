@@ -10,6 +10,7 @@
 #include "injection.h"
 #include "log.h"
 #include "manager.h"
+#include "reaction-watch.h"
 #include "vm.h"
 
 int vm_new(Manager *m, Connection *c, const AttachHello *hello, pid_t pid, uid_t uid, VM **ret) {
@@ -52,6 +53,7 @@ VM *vm_free(VM *vm, const char *reason) {
                 return NULL;
         m = vm->manager;
         injection_fail_all_for_vm(m, vm);
+        reaction_watch_vm_gone(m, vm, vm->vmm_exited);
         /* Holding a vcpu fd keeps the whole VM alive in the kernel (DOMAIN.md 5):
          * close them before anything else can fail. */
         for (unsigned i = 0; i < vm->n_vcpus; i++)

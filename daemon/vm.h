@@ -11,6 +11,7 @@
 typedef struct Manager Manager;
 typedef struct Connection Connection;
 typedef struct Injection Injection;
+typedef struct ReactionWatch ReactionWatch;
 
 typedef struct Vcpu {
         uint32_t index;
@@ -38,6 +39,8 @@ typedef struct VM {
         uint64_t attach_usec;
 
         Injection *injections; /* in flight, newest first */
+        ReactionWatch *reactions; /* open reaction windows, newest first */
+        bool vmm_exited; /* set by the connection when it ends because the VMM process did */
         Vcpu *vcpus; /* sorted by index */
         unsigned n_vcpus;
         unsigned n_allocated;

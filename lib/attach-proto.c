@@ -23,6 +23,7 @@
 #define INJECT_SIZE 24u
 #define INJECT_MCE_SIZE 56u
 #define INJECT_RESULT_FIXED_SIZE 65u
+#define REACTION_SIZE 32u
 
 /* A label travels as one string "key=value". */
 #define LABEL_WIRE_MAX (ATTACH_LABEL_KEY_MAX + 1u + ATTACH_LABEL_VALUE_MAX)
@@ -188,6 +189,7 @@ static const char *const msg_type_names[] = {
         [ATTACH_MSG_INJECT] = "INJECT",
         [ATTACH_MSG_INJECT_RESULT] = "INJECT_RESULT",
         [ATTACH_MSG_INJECT_MCE] = "INJECT_MCE",
+        [ATTACH_MSG_REACTION] = "REACTION",
 };
 
 static bool msg_type_is_known(unsigned t) {
@@ -209,6 +211,7 @@ unsigned attach_msg_type_senders(AttachMsgType t) {
         case ATTACH_MSG_VCPU_DETACH:
         case ATTACH_MSG_BYE:
         case ATTACH_MSG_INJECT_RESULT:
+        case ATTACH_MSG_REACTION:
                 return ATTACH_SENDER_AGENT;
         case ATTACH_MSG_INJECT:
         case ATTACH_MSG_INJECT_MCE:
@@ -224,6 +227,7 @@ AttachMsgType attach_msg_type_answer(AttachMsgType t) {
         switch (t) {
         case ATTACH_MSG_REPLY:
         case ATTACH_MSG_INJECT_RESULT:
+        case ATTACH_MSG_REACTION:
                 return (AttachMsgType) 0;
         case ATTACH_MSG_INJECT:
         case ATTACH_MSG_INJECT_MCE:
@@ -480,6 +484,33 @@ static int inject_result_validate(const AttachInjectResult *res, serror_diag *di
                              diag);
 }
 
+static int reaction_validate(const AttachReaction *rc, serror_diag *diag) {
+        int r;
+
+        r = check_vcpu_index(rc->vcpu, diag);
+        if (r < 0)
+                return r;
+        switch (rc->kind) {
+        case ATTACH_REACTION_TAKEN:
+                if (rc->inject_id == 0)
+                        return diag_fail(diag, -EINVAL, "REACTION taken without the INJECT's request id");
+                if (rc->exit_reason != 0 || rc->event_type != 0)
+                        return diag_fail(diag, -EINVAL, "REACTION taken with an exit reason (%" PRIu32 ", %" PRIu32 ")",
+                                         rc->exit_reason, rc->event_type);
+                return 0;
+        case ATTACH_REACTION_EXIT:
+                if (rc->exit_reason == 0)
+                        return diag_fail(diag, -EINVAL, "REACTION exit without an exit reason");
+                if (rc->event_type != 0 && rc->exit_reason != ATTACH_KVM_EXIT_SYSTEM_EVENT)
+                        return diag_fail(diag, -EINVAL, "REACTION exit %" PRIu32 " with a system event type %" PRIu32,
+                                         rc->exit_reason, rc->event_type);
+                if (rc->inject_id != 0 || rc->after_ns != 0)
+                        return diag_fail(diag, -EINVAL, "REACTION exit with an INJECT's id or time");
+                return 0;
+        }
+        return diag_fail(diag, -EINVAL, "unknown REACTION kind %u", (unsigned) rc->kind);
+}
+
 static int msg_validate(const AttachMsg *m, serror_diag *diag) {
         if (!msg_type_is_known((unsigned) m->type))
                 return diag_fail(diag, -EINVAL, "unknown message type %u", (unsigned) m->type);
@@ -504,6 +535,8 @@ static int msg_validate(const AttachMsg *m, serror_diag *diag) {
                 return inject_mce_validate(&m->inject, diag);
         case ATTACH_MSG_INJECT_RESULT:
                 return inject_result_validate(&m->inject_result, diag);
+        case ATTACH_MSG_REACTION:
+                return reaction_validate(&m->reaction, diag);
         }
         return diag_fail(diag, -EINVAL, "unknown message type %u", (unsigned) m->type);
 }
@@ -570,6 +603,8 @@ static size_t payload_size(const AttachMsg *m) {
                 return INJECT_MCE_SIZE;
         case ATTACH_MSG_INJECT_RESULT:
                 return INJECT_RESULT_FIXED_SIZE + strlen(m->inject_result.message);
+        case ATTACH_MSG_REACTION:
+                return REACTION_SIZE;
         }
         return 0;
 }
@@ -701,6 +736,14 @@ int attach_msg_encode(const AttachMsg *m, uint8_t *buf, size_t size, size_t *ret
                 break;
         case ATTACH_MSG_INJECT_RESULT:
                 encode_inject_result(&p, &m->inject_result);
+                break;
+        case ATTACH_MSG_REACTION:
+                put_le32(&p, m->reaction.vcpu);
+                put_le32(&p, (uint32_t) m->reaction.kind);
+                put_le32(&p, m->reaction.exit_reason);
+                put_le32(&p, m->reaction.event_type);
+                put_le64(&p, m->reaction.inject_id);
+                put_le64(&p, m->reaction.after_ns);
                 break;
         }
 
@@ -949,6 +992,23 @@ static int decode_inject(WireReader *r, AttachInject *in, serror_diag *diag) {
         return 0;
 }
 
+static int decode_reaction(WireReader *r, AttachReaction *rc, serror_diag *diag) {
+        uint32_t kind;
+        int k;
+
+        k = decode_fixed_size(r, REACTION_SIZE, "REACTION", diag);
+        if (k < 0)
+                return k;
+        if (!get_le32(r, &rc->vcpu) || !get_le32(r, &kind) || !get_le32(r, &rc->exit_reason) ||
+            !get_le32(r, &rc->event_type) || !get_le64(r, &rc->inject_id) || !get_le64(r, &rc->after_ns))
+                return short_payload("REACTION", diag);
+        /* Range-check before the value becomes an enum. */
+        if (kind != ATTACH_REACTION_TAKEN && kind != ATTACH_REACTION_EXIT)
+                return diag_fail(diag, -EBADMSG, "unknown REACTION kind %" PRIu32 " (known: 1 taken, 2 exit)", kind);
+        rc->kind = (AttachReactionKind) kind;
+        return 0;
+}
+
 static int decode_inject_mce(WireReader *r, AttachInject *in, serror_diag *diag) {
         uint32_t vcpu, flags, mode, bank;
         uint64_t status, addr, misc, mcg_status, timeout;
@@ -1098,6 +1158,9 @@ int attach_msg_decode(const uint8_t *buf, size_t len, AttachMsg *ret, serror_dia
                 break;
         case ATTACH_MSG_INJECT_RESULT:
                 k = decode_inject_result(&r, &m.inject_result, diag);
+                break;
+        case ATTACH_MSG_REACTION:
+                k = decode_reaction(&r, &m.reaction, diag);
                 break;
         default:
                 k = diag_fail(diag, -EOPNOTSUPP, "unknown message type %u", (unsigned) h.type);

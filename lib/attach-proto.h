@@ -48,6 +48,7 @@ typedef enum AttachMsgType {
         ATTACH_MSG_INJECT = 6,        /* daemon -> agent; answered by INJECT_RESULT */
         ATTACH_MSG_INJECT_RESULT = 7, /* agent -> daemon; answers an INJECT or INJECT_MCE */
         ATTACH_MSG_INJECT_MCE = 8,    /* daemon -> agent, x86 only; answered by INJECT_RESULT */
+        ATTACH_MSG_REACTION = 9,      /* agent -> daemon; a notice, never answered */
 } AttachMsgType;
 
 /* Who may send a type: a bitmask of these. */
@@ -67,6 +68,7 @@ enum {
         ATTACH_CAP_PRE_RUN = 1u << 1,      /* the VMM calls the agent before each KVM_RUN (vcpu-thread path) */
         ATTACH_CAP_AGENT_THREAD = 1u << 2, /* the agent runs its own thread (repeated-kick path) */
         ATTACH_CAP_MCE = 1u << 3,          /* the agent executes INJECT_MCE (x86 machine checks) */
+        ATTACH_CAP_REACTION = 1u << 4,     /* the agent sends REACTION: when a guest took an SError, how KVM_RUN ended */
 };
 
 /* The fixed header as it is on the wire, before any judgement beyond the magic. */
@@ -156,6 +158,26 @@ typedef struct AttachInjectResult {
         char message[ATTACH_MESSAGE_MAX + 1];
 } AttachInjectResult;
 
+typedef enum AttachReactionKind {
+        ATTACH_REACTION_TAKEN = 1, /* the guest took the SError an INJECT left pending */
+        ATTACH_REACTION_EXIT = 2,  /* KVM_RUN returned an exit that stops or ends the VM */
+} AttachReactionKind;
+
+/* kvm_run.exit_reason KVM_EXIT_SYSTEM_EVENT, the one exit whose event_type
+ * means something; the codec itself needs no KVM header. */
+#define ATTACH_KVM_EXIT_SYSTEM_EVENT 24u
+
+typedef struct AttachReaction {
+        uint32_t vcpu;
+        AttachReactionKind kind;
+        uint32_t exit_reason; /* EXIT: kvm_run.exit_reason, non-zero; TAKEN: 0 */
+        uint32_t event_type;  /* EXIT with ATTACH_KVM_EXIT_SYSTEM_EVENT: kvm_run.system_event.type; else 0 */
+        uint64_t inject_id;   /* TAKEN: the INJECT's request id, non-zero; EXIT: 0 */
+        /* TAKEN: ns from the INJECT_RESULT's done to the vcpu's first return
+         * from KVM_RUN after which the SError read clear; EXIT: 0. */
+        uint64_t after_ns;
+} AttachReaction;
+
 /* One message, a tagged union. BYE has no payload. Decode zeroes the whole
  * struct first, so two decodes of the same bytes compare equal with memcmp(). */
 typedef struct AttachMsg {
@@ -168,6 +190,7 @@ typedef struct AttachMsg {
                 AttachReply reply;
                 AttachInject inject;
                 AttachInjectResult inject_result;
+                AttachReaction reaction;
         };
 } AttachMsg;
 
@@ -202,7 +225,8 @@ unsigned attach_msg_type_fds(AttachMsgType t);
 /* ATTACH_SENDER_* mask; 0 for an unknown type. */
 unsigned attach_msg_type_senders(AttachMsgType t);
 /* The type that answers a request of type t (REPLY or INJECT_RESULT), or 0
- * when t is itself an answer. Unknown types are answered by REPLY (EOPNOTSUPP). */
+ * when t is itself an answer or a notice (REACTION). Unknown types are
+ * answered by REPLY (EOPNOTSUPP). */
 AttachMsgType attach_msg_type_answer(AttachMsgType t);
 
 /* "arm64", "x86_64" or NULL. */

@@ -11,9 +11,11 @@
 
 /* One injection outcome (serrord(8), "D-BUS INTERFACE"): id, requested, vm, vcpu,
  * syndrome, iss, has_esr, mode, outcome, errno, message, before, written, after,
- * latency, agent time, origin. A machine check's record holds MCG_STATUS in the
- * states and MCi_STATUS in written (serrord(8), "INJECTION"). */
-#define SERROR_BUS_INJECTION_RECORD_SIGNATURE "ttsusubssis(bbbt)(bbt)(bbbt)tts"
+ * latency, agent time, origin, and what the guest did (serrord(8), "REACTIONS"):
+ * state ("none", "watching", "done"), window, taken after, fate ("" until done),
+ * fate after; a time not known is UINT64_MAX. A machine check's record holds
+ * MCG_STATUS in the states and MCi_STATUS in written (serrord(8), "INJECTION"). */
+#define SERROR_BUS_INJECTION_RECORD_SIGNATURE "ttsusubssis(bbbt)(bbt)(bbbt)tts(sttst)"
 /* One policy: name, state, source, seed generated, seed, sent, landed, failed,
  * refused, no target, started. */
 #define SERROR_BUS_POLICY_SUMMARY_SIGNATURE "sssbttttttt"
@@ -26,9 +28,12 @@ enum {
         SERROR_INJECT_WAIT = 1u << 0,      /* answer with the outcomes, not only the ids */
         SERROR_INJECT_ALLOW_IDS = 1u << 1, /* an IDS = 1 syndrome is intended */
         SERROR_INJECT_DRY_RUN = 1u << 2,   /* everything but the write */
-        _SERROR_INJECT_FLAGS_ALL = (1u << 3) - 1,
+        SERROR_INJECT_WAIT_REACTION = 1u << 3, /* answer once what the guest did is known too (implies WAIT) */
+        _SERROR_INJECT_FLAGS_ALL = (1u << 4) - 1,
 };
 
+/* Inject's reaction window: 0 for serrord's default, else within
+ * REACTION_WINDOW_MIN_USEC..REACTION_WINDOW_MAX_USEC (lib/reaction.h). */
 /* Inject's timeout: 1 ms to 1 h. */
 #define SERROR_INJECT_TIMEOUT_MIN_USEC 1000ull
 #define SERROR_INJECT_TIMEOUT_MAX_USEC (3600ull * 1000000ull)

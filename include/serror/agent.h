@@ -81,6 +81,16 @@ int serror_agent_start_thread(serror_agent *agent);
  * nothing is pending. */
 void serror_agent_before_run(serror_agent *agent, uint32_t index);
 
+struct kvm_run;
+
+/* Call on vcpu index's own thread after each KVM_RUN that returned 0, with
+ * the vcpu's mmap()ed kvm_run, before the VMM acts on the exit. The agent
+ * reports the exits that stop or end the VM (a system event such as a PSCI
+ * reset, KVM_EXIT_SHUTDOWN, an internal error) to serrord, which records
+ * them as what the guest did after an injection. Costs a compare of
+ * exit_reason for every other exit. */
+void serror_agent_after_run(serror_agent *agent, uint32_t index, const struct kvm_run *run);
+
 /* 1 when connected and HELLO was accepted, 0 otherwise. */
 int serror_agent_is_attached(serror_agent *agent);
 

@@ -24,7 +24,7 @@ tree_digest() {
         run diff -r "$BATS_TEST_TMPDIR/attach" "$CORPUS/fuzz-attach-proto"
         assert_success
         # One record of every message type the protocol has.
-        [ "$(find "$CORPUS/fuzz-attach-proto" -type f | wc -l)" -eq 8 ]
+        [ "$(find "$CORPUS/fuzz-attach-proto" -type f | wc -l)" -eq 9 ]
 }
 
 @test "the policy seeds hold every example policy, unchanged" {

@@ -263,8 +263,8 @@ JSON
         assert_failure
         assert_output --partial "The policy source is longer than 256 bytes"
         (( ${#output} < 400 )) || fail "the error quotes ${#output} bytes back"
-        run busctl --system call org.serror.serror1 /org/serror/serror1 org.serror.serror1.Manager Inject sssstt \
-                "$big" all uer merge 1000000 0
+        run busctl --system call org.serror.serror1 /org/serror/serror1 org.serror.serror1.Manager Inject ssssttt \
+                "$big" all uer merge 1000000 0 0
         assert_failure
         assert_output --partial "The VM is longer than 256 bytes"
         (( ${#output} < 400 )) || fail "the error quotes ${#output} bytes back"

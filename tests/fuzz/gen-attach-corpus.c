@@ -40,6 +40,7 @@ int main(int argc, char *argv[]) {
         AttachMsg inject = { .type = ATTACH_MSG_INJECT, .request_id = 6 };
         AttachMsg result = { .type = ATTACH_MSG_INJECT_RESULT, .request_id = 6 };
         AttachMsg mce = { .type = ATTACH_MSG_INJECT_MCE, .request_id = 7 };
+        AttachMsg reaction = { .type = ATTACH_MSG_REACTION, .request_id = 8 };
         int r = 0;
 
         if (argc != 2) {
@@ -84,6 +85,8 @@ int main(int argc, char *argv[]) {
                 .timeout_ns = 5000000000,
         };
 
+        reaction.reaction = (AttachReaction) { .vcpu = 1, .kind = ATTACH_REACTION_TAKEN, .inject_id = 6, .after_ns = 2100000 };
+
         r |= put(argv[1], "hello", &hello);
         r |= put(argv[1], "vcpu-attach", &vcpu);
         r |= put(argv[1], "vcpu-detach", &detach);
@@ -92,5 +95,6 @@ int main(int argc, char *argv[]) {
         r |= put(argv[1], "inject", &inject);
         r |= put(argv[1], "inject-result", &result);
         r |= put(argv[1], "inject-mce", &mce);
+        r |= put(argv[1], "reaction", &reaction);
         return r ? 1 : 0;
 }

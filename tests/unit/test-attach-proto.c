@@ -494,7 +494,7 @@ static void test_header(void) {
         check_wire_fails(&w, -EBADMSG, "HELLO with request id 0");
 
         for (unsigned i = 0; i < 4; i++) {
-                static const uint16_t unknown[] = { 0, 9, 0x100, 0xffff };
+                static const uint16_t unknown[] = { 0, 10, 0x100, 0xffff };
                 char what[64];
 
                 w_header(&w, unknown[i], 77);
@@ -980,6 +980,68 @@ static void test_inject_mce(void) {
         check_encode_fails(&m, -EINVAL, "an INJECT carrying a machine check");
 }
 
+static void w_reaction(wire *w, uint32_t vcpu, uint32_t kind, uint32_t exit_reason, uint32_t event_type,
+                       uint64_t inject_id, uint64_t after_ns) {
+        w_header(w, 9, 5);
+        w_le32(w, vcpu);
+        w_le32(w, kind);
+        w_le32(w, exit_reason);
+        w_le32(w, event_type);
+        w_le64(w, inject_id);
+        w_le64(w, after_ns);
+        w_finish(w);
+}
+
+static void test_reaction(void) {
+        /* doc/attach-protocol.md 5.8: vcpu 1 took the SError of INJECT 7 after 2.5 ms. */
+        static const uint8_t golden[] = {
+                'S',  'E',  'R',  'A',  0x01, 0x00, 0x09, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* header: type 9, 32 bytes, id 5 */
+                0x01, 0x00, 0x00, 0x00,                         /* vcpu 1 */
+                0x01, 0x00, 0x00, 0x00,                         /* taken */
+                0x00, 0x00, 0x00, 0x00,                         /* exit reason */
+                0x00, 0x00, 0x00, 0x00,                         /* event type */
+                0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* INJECT 7 */
+                0xa0, 0x25, 0x26, 0x00, 0x00, 0x00, 0x00, 0x00, /* 2500000 ns */
+        };
+        AttachMsg m, d;
+        wire w;
+        int r;
+
+        memset(&m, 0, sizeof(m));
+        m.type = ATTACH_MSG_REACTION;
+        m.request_id = 5;
+        m.reaction = (AttachReaction) { .vcpu = 1, .kind = ATTACH_REACTION_TAKEN, .inject_id = 7, .after_ns = 2500000 };
+        encode_or_bail(&m, &w);
+        tap_ok(w.len == sizeof(golden) && memcmp(w.b, golden, sizeof(golden)) == 0,
+               "REACTION (taken) encodes to the documented little-endian bytes");
+        r = attach_msg_decode(golden, sizeof(golden), &d, NULL);
+        tap_ok(r == 0 && memcmp(&d, &m, sizeof(d)) == 0, "and decodes back to the same message (r=%d)", r);
+
+        w_reaction(&w, 0, ATTACH_REACTION_EXIT, ATTACH_KVM_EXIT_SYSTEM_EVENT, 2, 0, 0);
+        check_wire_ok(&w, "REACTION exit: a PSCI reset (system event type 2)");
+        w_reaction(&w, 0, ATTACH_REACTION_EXIT, 8, 0, 0, 0);
+        check_wire_ok(&w, "REACTION exit: KVM_EXIT_SHUTDOWN, no event type");
+        w_reaction(&w, 0, 3, 0, 0, 7, 1);
+        check_wire_fails(&w, -EBADMSG, "REACTION of kind 3");
+        w_reaction(&w, 0, ATTACH_REACTION_TAKEN, 0, 0, 0, 1);
+        check_wire_fails(&w, -EBADMSG, "REACTION taken without the INJECT's id");
+        w_reaction(&w, 0, ATTACH_REACTION_TAKEN, 24, 2, 7, 1);
+        check_wire_fails(&w, -EBADMSG, "REACTION taken with an exit reason");
+        w_reaction(&w, 0, ATTACH_REACTION_EXIT, 0, 0, 0, 0);
+        check_wire_fails(&w, -EBADMSG, "REACTION exit without an exit reason");
+        w_reaction(&w, 0, ATTACH_REACTION_EXIT, 8, 2, 0, 0);
+        check_wire_fails(&w, -EBADMSG, "REACTION exit 8 with a system event type");
+        w_reaction(&w, 0, ATTACH_REACTION_EXIT, 24, 2, 7, 0);
+        check_wire_fails(&w, -EBADMSG, "REACTION exit naming an INJECT");
+        w_reaction(&w, ATTACH_VCPU_INDEX_MAX + 1, ATTACH_REACTION_TAKEN, 0, 0, 7, 1);
+        check_wire_fails(&w, -EBADMSG, "REACTION for vcpu 65536");
+        w_reaction(&w, 0, ATTACH_REACTION_TAKEN, 0, 0, 7, 1);
+        w_set_le32(&w, 8, 31);
+        w.len--;
+        check_wire_fails(&w, -EBADMSG, "REACTION of 31 bytes");
+}
+
 static void w_result(wire *w, uint32_t vcpu, uint32_t outcome, uint32_t error, uint32_t flags, uint64_t esr_before,
                      uint64_t esr_written, uint64_t esr_after, uint64_t t0, uint64_t t1, uint64_t t2) {
         w_header(w, 7, 1);
@@ -1076,15 +1138,15 @@ static void test_encode_misc(void) {
         tap_ok(r == -EINVAL, "NULL message: -EINVAL (r=%d)", r);
         msg_new(&m, (AttachMsgType) 0, 1);
         check_encode_fails(&m, -EINVAL, "message type 0");
-        msg_new(&m, (AttachMsgType) 9, 1);
-        check_encode_fails(&m, -EINVAL, "message type 9");
+        msg_new(&m, (AttachMsgType) 10, 1);
+        check_encode_fails(&m, -EINVAL, "message type 10");
         r = attach_msg_decode(buf, len, NULL, NULL);
         tap_ok(r == -EINVAL, "decode into NULL: -EINVAL (r=%d)", r);
 }
 
 static void test_tables(void) {
         static const char *const names[] = { NULL, "HELLO", "VCPU_ATTACH", "VCPU_DETACH", "BYE", "REPLY", "INJECT",
-                                             "INJECT_RESULT", "INJECT_MCE", NULL };
+                                             "INJECT_RESULT", "INJECT_MCE", "REACTION", NULL };
         bool names_ok = true, fds_ok = true;
         AttachArch a;
         AttachLabel l;
@@ -1101,13 +1163,14 @@ static void test_tables(void) {
                 if (attach_msg_type_fds((AttachMsgType) t) != (t == ATTACH_MSG_VCPU_ATTACH ? 1u : 0u))
                         fds_ok = false;
         }
-        tap_ok(names_ok, "type names for 0..9 (NULL for 0 and 9)");
+        tap_ok(names_ok, "type names for 0..10 (NULL for 0 and 10)");
         tap_ok(fds_ok && attach_msg_type_fds((AttachMsgType) 0xffff) == 0,
                "fd counts: 1 for VCPU_ATTACH, 0 for every other type, unknown included");
         tap_ok(ATTACH_FDS_MAX == 1, "ATTACH_FDS_MAX is the largest per-type fd count");
 
         tap_ok(attach_msg_type_senders(ATTACH_MSG_HELLO) == ATTACH_SENDER_AGENT &&
                        attach_msg_type_senders(ATTACH_MSG_INJECT_RESULT) == ATTACH_SENDER_AGENT &&
+                       attach_msg_type_senders(ATTACH_MSG_REACTION) == ATTACH_SENDER_AGENT &&
                        attach_msg_type_senders(ATTACH_MSG_INJECT) == ATTACH_SENDER_DAEMON &&
                        attach_msg_type_senders(ATTACH_MSG_INJECT_MCE) == ATTACH_SENDER_DAEMON &&
                        attach_msg_type_senders(ATTACH_MSG_REPLY) == (ATTACH_SENDER_AGENT | ATTACH_SENDER_DAEMON) &&
@@ -1120,6 +1183,7 @@ static void test_tables(void) {
                        attach_msg_type_answer(ATTACH_MSG_INJECT_MCE) == ATTACH_MSG_INJECT_RESULT &&
                        attach_msg_type_answer(ATTACH_MSG_REPLY) == 0 &&
                        attach_msg_type_answer(ATTACH_MSG_INJECT_RESULT) == 0 &&
+                       attach_msg_type_answer(ATTACH_MSG_REACTION) == 0 &&
                        attach_msg_type_answer((AttachMsgType) 42) == ATTACH_MSG_REPLY,
                "answer type per request; answers are not answered; unknown types get a REPLY");
 
@@ -1230,6 +1294,7 @@ int main(void) {
         test_inject();
         test_inject_mce();
         test_inject_result();
+        test_reaction();
         test_encode_misc();
         test_tables();
         return tap_done();

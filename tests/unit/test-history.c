@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Unit tests for the bounded history: order, wrap-around, a zero size, no allocation until used. */
+/* Unit tests for the bounded history: order, wrap-around, updates, a zero size, no allocation until used. */
 #include "history.h"
 #include "tap.h"
 
@@ -29,6 +29,19 @@ int main(void) {
         for (unsigned i = 0; i < 3; i++)
                 ok = ok && history_get(&h, i) && history_get(&h, i)->id == 5 + i;
         tap_ok(h.count == 3 && ok && !history_get(&h, 3), "after 7 records a size-3 history keeps 5, 6, 7 in order");
+        {
+                /* A reaction ends after its outcome was kept: the record is replaced where it is. */
+                InjectionRecord r = record(6);
+                r.reaction = REACTION_DONE;
+                r.fate = FATE_RESET;
+                tap_ok(history_update(&h, &r) && history_get(&h, 1)->fate == FATE_RESET &&
+                               history_get(&h, 1)->reaction == REACTION_DONE && history_get(&h, 0)->id == 5 &&
+                               history_get(&h, 2)->id == 7 && h.count == 3,
+                       "update replaces record 6 in place, leaving the order and the others alone");
+                r = record(2);
+                tap_ok(!history_update(&h, &r) && h.count == 3 && history_get(&h, 0)->id == 5,
+                       "update of a record the history no longer holds changes nothing");
+        }
         history_done(&h);
         tap_ok(h.records == NULL && h.count == 0 && h.size == 0, "done frees and clears it");
 

@@ -60,6 +60,15 @@ void vmm_before_run(struct vcpu *v) {
                 serror_agent_before_run(agent, v->index);
 }
 
+/* And after every KVM_RUN that returned an exit: the agent reports the exits that
+ * stop or end the VM (a PSCI reset, ...) as what the guest did after an injection. */
+static void vmm_after_run(struct vcpu *v) {
+        struct serror_agent *agent = __atomic_load_n(&v->vm->agent, __ATOMIC_ACQUIRE);
+
+        if (agent)
+                serror_agent_after_run(agent, v->index, v->run);
+}
+
 static void vcpu_serve_request(struct vcpu *v) {
         pthread_mutex_lock(&v->lock);
         if (v->request.kind == VCPU_REQUEST_SELF_INJECT) {
@@ -103,6 +112,7 @@ void *vcpu_thread(void *userdata) {
                              v->index, errno_name(r));
                         break;
                 }
+                vmm_after_run(v);
                 r = arch_handle_exit(v);
                 if (r < 0)
                         break;

@@ -1,0 +1,135 @@
+#!/usr/bin/env bats
+# What the guest did after an injection: taken, and its fate (running, reset, VMM exited), with the test VMM's arm64 guest.
+
+load helpers
+
+VMM="$abs_top_builddir/tests/vmm/serror-test-vmm"
+
+setup() {
+        DIR=$(mktemp -d "$BATS_TEST_TMPDIR/r.XXXXXX")
+        serror_bus_start "$DIR"
+        serror_daemon_start "$DIR"
+        SOCK="$DIR/attach.sock"
+}
+
+teardown() {
+        for pid in ${VMM_PIDS:-}; do kill -TERM "$pid" 2>/dev/null || true; done
+        for fd in 4 5; do eval "exec $fd>&-" 2>/dev/null || true; done
+        serror_daemon_stop "$DIR" || true
+        serror_bus_stop "$DIR"
+}
+
+# The test guest takes SErrors on arm64 only; an x86 host answers an SError EOPNOTSUPP (mce.bats).
+require_arm64_vmm() {
+        require_vmm
+        [ "$(uname -m)" = aarch64 ] || skip "the test guest takes SErrors on arm64 only (the arm64 tier runs this)"
+}
+
+reaction() {
+        jq -r ".[0].reaction.$1" <<<"$output"
+}
+
+@test "inject --wait-reaction: the guest takes a CE and keeps running" {
+        require_arm64_vmm
+        start_vmm vm-ce 4 --vcpus=1 --reset-on=uer
+        wait_until 50 vm_vcpus_are vm-ce "[0]"
+        run serrorctl inject --json --wait-reaction=1s vm-ce ce
+        assert_success
+        [ "$(jq -r '.[0].outcome' <<<"$output")" = injected ]
+        [ "$(reaction state)" = done ]
+        [ "$(reaction fate)" = running ]
+        [ "$(reaction window_usec)" = 1000000 ]
+        taken=$(reaction taken_after_usec)
+        [[ "$taken" =~ ^[0-9]+$ ]] && ((taken < 1000000)) || fail "taken after '$taken' us"
+        [ "$(reaction fate_after_usec)" = 1000000 ]
+        # The guest did report it, and is still running.
+        grep -q '"event":"serror","vcpu":0,"esr":"0xbe001811"' "$DIR/vm-ce.out" || fail "$(cat "$DIR/vm-ce.out")"
+        kill -0 "$VMM_PID"
+
+        # The text says the same; the history keeps it; the counter counts it.
+        run serrorctl inject --wait-reaction=200ms vm-ce ce
+        assert_success
+        assert_output --regexp "  the guest took it after [0-9.]+ (us|ms); the VM kept running for 200 ms"
+        run serrorctl history --json
+        [ "$(jq -r '[.[] | select(.reaction.fate == "running")] | length' <<<"$output")" = 2 ]
+        run serrorctl status --json
+        [ "$(jq -r '.counters["fate-running"]' <<<"$output")" = 2 ]
+        grep -q "the VM kept running" "$DIR/serrord.log"
+
+        # A dry run put nothing in front of the guest: nothing to watch, no wait.
+        run serrorctl inject --json --dry-run --wait-reaction=10min vm-ce uer
+        assert_failure 8
+        [ "$(reaction state)" = none ]
+        [ "$(reaction fate)" = null ]
+}
+
+@test "a UER on a guest that resets on SError gives fate reset, timed" {
+        require_arm64_vmm
+        start_vmm vm-reset 4 --vcpus=1 --reset-on=uer
+        wait_until 50 vm_vcpus_are vm-reset "[0]"
+        run serrorctl inject --json --wait-reaction=10s vm-reset uer
+        assert_success
+        [ "$(reaction fate)" = reset ] || fail "$output"
+        taken=$(reaction taken_after_usec)
+        after=$(reaction fate_after_usec)
+        [[ "$taken" =~ ^[0-9]+$ ]] || fail "not seen taken: $output"
+        ((after < 10000000)) || fail "the reset came after the window: $after us"
+        assert_output --partial '"text":"the guest took it after'
+        assert_output --partial 'the VM reset'
+        # The VMM saw the same PSCI reset and ended as a VMM does then.
+        wait_until 50 grep -q '"event":"exit","reason":"system-event"' "$DIR/vm-reset.out"
+        grep -q '"event":"system-event","vcpu":0,"type":"reset"' "$DIR/vm-reset.out"
+        run serrorctl history --json
+        [ "$(jq -r '.[-1].reaction.fate' <<<"$output")" = reset ]
+}
+
+@test "the VMM killed after an injection gives fate vmm-exited" {
+        require_arm64_vmm
+        start_vmm vm-kill 4 --vcpus=1
+        wait_until 50 vm_vcpus_are vm-kill "[0]"
+        "$SERRORCTL" inject --json --wait-reaction=20s vm-kill ce >"$DIR/inject.json" 3>&- 4>&- &
+        inject_pid=$!
+        # The outcome is in (and the window open) before the VMM dies.
+        wait_until 50 bash -c "\"$SERRORCTL\" history --json | jq -e '.[0].reaction.state == \"watching\"' >/dev/null"
+        kill -KILL "$VMM_PID"
+        wait "$inject_pid"
+        output=$(cat "$DIR/inject.json")
+        [ "$(reaction fate)" = vmm-exited ] || fail "$output"
+        ((  $(reaction fate_after_usec) < 20000000 ))
+        wait_until 30 vm_count_is 0
+}
+
+@test "a VMM that detaches during the window gives fate detached; monitor prints the reaction" {
+        require_arm64_vmm
+        start_vmm vm-det 4 --vcpus=1
+        wait_until 50 vm_vcpus_are vm-det "[0]"
+        "$SERRORCTL" monitor --json >"$DIR/monitor.json" 3>&- 4>&- &
+        monitor_pid=$!
+        wait_until 50 bash -c '[ "$(busctl --system get-property org.serror.serror1 /org/serror/serror1 org.serror.serror1.Manager Subscribers)" = "u 1" ]'
+        run serrorctl inject --json --no-wait vm-det ce
+        assert_success
+        wait_until 50 bash -c "\"$SERRORCTL\" history --json | jq -e '.[0].reaction.state == \"watching\"' >/dev/null"
+        run serrorctl detach vm-det
+        assert_success
+        wait_until 50 bash -c "\"$SERRORCTL\" history --json | jq -e '.[0].reaction.fate == \"detached\"' >/dev/null"
+        wait_until 50 bash -c "jq -s -e 'map(select(.reaction.state == \"done\")) | length == 1' '$DIR/monitor.json' >/dev/null"
+        kill -TERM "$monitor_pid"
+        wait "$monitor_pid"
+        # One line for the outcome (window open), one when the reaction ended.
+        [ "$(jq -s -r 'map(.reaction.state) | join(",")' "$DIR/monitor.json")" = "watching,done" ]
+}
+
+@test "--wait-reaction takes 10ms to 10min, and not with --no-wait; Inject checks the window" {
+        run serrorctl inject --wait-reaction=5ms vm uer
+        assert_failure 2
+        assert_output "serrorctl: invalid --wait-reaction '5ms': expected a duration from 10ms to 10min, such as 500ms or 30s"
+        run serrorctl inject --wait-reaction=11min vm uer
+        assert_failure 2
+        run serrorctl inject --no-wait --wait-reaction vm uer
+        assert_failure 2
+        assert_output "serrorctl: --no-wait and --wait-reaction contradict each other"
+        run busctl --system call org.serror.serror1 /org/serror/serror1 org.serror.serror1.Manager Inject ssssttt \
+                vm 0 uer merge 1000000 0 5000
+        assert_failure
+        assert_output --partial "Invalid reaction window 5000 us: expected 10 ms to 10 min"
+}
