@@ -17,12 +17,13 @@ typedef struct Summary {
         const char *name, *state, *source;
         int seed_generated;
         uint64_t seed, started_usec, next_usec, sent, refused, landed, failed;
+        const char *stop_reason;
 } Summary;
 
 static int read_summary(sd_bus_message *m, Summary *s) {
         return sd_bus_message_read(m, "(" SERROR_BUS_POLICY_SUMMARY_SIGNATURE ")", &s->name, &s->state, &s->source, &s->seed_generated,
                                    &s->seed, &s->started_usec, &s->next_usec, &s->sent, &s->refused, &s->landed,
-                                   &s->failed);
+                                   &s->failed, &s->stop_reason);
 }
 
 static struct json_object *summary_to_json(const Summary *s) {
@@ -43,6 +44,7 @@ static struct json_object *summary_to_json(const Summary *s) {
         json_object_object_add(o, "refused", json_object_new_uint64(s->refused));
         json_object_object_add(o, "landed", json_object_new_uint64(s->landed));
         json_object_object_add(o, "failed", json_object_new_uint64(s->failed));
+        json_object_object_add(o, "stop_reason", s->stop_reason[0] ? json_object_new_string(s->stop_reason) : NULL);
         return o;
 }
 
@@ -189,6 +191,8 @@ static int policy_show(const char *name) {
                         format_time(s.started_usec, started, sizeof(started));
                         format_time(s.next_usec, next, sizeof(next));
                         printf("Policy %s: %s\n", s.name, s.state);
+                        if (s.stop_reason[0])
+                                printf("    Halted: %s\n", s.stop_reason);
                         printf("    Source: %s\n", s.source);
                         printf("      Seed: %" PRIu64 "%s\n", s.seed,
                                s.seed_generated ? " (generated; put it in the policy's \"seed\" to repeat this run)" : "");

@@ -550,7 +550,7 @@ static int plan_print_json(const Policy *policy, const PlanChoice *choice, const
 }
 
 static void plan_print_summary(const PlanChoice *choice, const PolicyTarget *targets, size_t n_targets, bool assumed,
-                               PolicyPlan *plan, size_t n_rows, bool truncated) {
+                               PolicyPlan *plan, size_t n_rows, bool truncated, bool stop_when) {
         char summary[512];
 
         format_target_summary(targets, n_targets, summary, sizeof(summary));
@@ -575,6 +575,8 @@ static void plan_print_summary(const PlanChoice *choice, const PolicyTarget *tar
         }
         if (truncated)
                 printf("Stopped after %u injections; use --for to plan a shorter span.\n", PLAN_ROWS_MAX);
+        if (stop_when)
+                printf("The policy's stop_when may halt it earlier, on what its guests do.\n");
 }
 
 static int verb_policy_plan(int argc, char *argv[]) {
@@ -630,7 +632,8 @@ static int verb_policy_plan(int argc, char *argv[]) {
         if (r < 0)
                 return r;
         if (arg_legend)
-                plan_print_summary(&choice, targets, n_targets, assumed, plan, n_rows, truncated);
+                plan_print_summary(&choice, targets, n_targets, assumed, plan, n_rows, truncated,
+                                   policy->stop_when.enabled);
         return 0;
 }
 

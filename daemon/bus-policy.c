@@ -111,7 +111,7 @@ static int append_summary(sd_bus_message *reply, LoadedPolicy *rp) {
         return sd_bus_message_append(reply, "(" SERROR_BUS_POLICY_SUMMARY_SIGNATURE ")", rp->policy->name,
                                      run_state_to_string(rp->state), rp->source, (int) rp->seed_generated, rp->seed,
                                      rp->start_realtime_usec, next, rp->n_sent, rp->n_refused, rp->n_landed,
-                                     rp->n_failed);
+                                     rp->n_failed, rp->stop_reason);
 }
 
 static int fill_policies(sd_bus_message *reply, const void *userdata) {

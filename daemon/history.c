@@ -42,15 +42,22 @@ const InjectionRecord *history_get(const History *h, unsigned i) {
         return &h->records[(oldest + i) % h->size];
 }
 
-bool history_update(History *h, const InjectionRecord *r) {
+InjectionRecord *history_find(History *h, uint64_t id) {
         /* Newest first: a reaction ends within minutes of its outcome. */
         for (unsigned k = h->count; k > 0; k--) {
                 InjectionRecord *rec = (InjectionRecord *) history_get(h, k - 1);
 
-                if (rec->id == r->id) {
-                        *rec = *r;
-                        return true;
-                }
+                if (rec->id == id)
+                        return rec;
         }
-        return false;
+        return NULL;
+}
+
+bool history_update(History *h, const InjectionRecord *r) {
+        InjectionRecord *rec = history_find(h, r->id);
+
+        if (!rec)
+                return false;
+        *rec = *r;
+        return true;
 }

@@ -17,6 +17,8 @@ typedef struct History {
 int history_init(History *h, unsigned size);
 void history_done(History *h);
 void history_add(History *h, const InjectionRecord *r);
+/* The record with this id, if the history still has it. */
+InjectionRecord *history_find(History *h, uint64_t id);
 /* Replace the record with r's id, if the history still has it. */
 bool history_update(History *h, const InjectionRecord *r);
 /* i-th oldest record, 0 <= i < count. */

@@ -217,6 +217,7 @@ void manager_injection_done(Manager *m, const InjectionRecord *r) {
 
 void manager_reaction_done(Manager *m, const InjectionRecord *r) {
         bus_inject_emit_reaction(m, r);
+        loaded_policies_reaction(m, r);
 }
 
 void manager_policy_changed(Manager *m, const LoadedPolicy *rp) {
@@ -645,12 +646,15 @@ unsigned manager_stop_all_policies(Manager *m) {
         return stopped;
 }
 
-/* The guest may have taken such an SError since: then it is gone anyway. */
+/* The guest may have taken such an SError since: then it is gone anyway, and
+ * its reaction says so when the agent saw it. */
 static bool record_left_pending(Manager *m, unsigned i) {
         const InjectionRecord *rec = history_get(&m->history, i);
         VM *vm;
 
         if (!rec->after.valid || !rec->after.pending || !serror_outcome_landed(rec->outcome))
+                return false;
+        if (rec->taken_after_usec != REACTION_USEC_NONE)
                 return false;
         for (unsigned j = i + 1; j < m->history.count; j++) {
                 const InjectionRecord *o = history_get(&m->history, j);

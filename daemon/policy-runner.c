@@ -32,6 +32,7 @@ static const char *const run_state_names[_RUN_STATE_MAX] = {
         [RUN_RUNNING] = "running",
         [RUN_STOPPED] = "stopped",
         [RUN_FINISHED] = "finished",
+        [RUN_HALTED] = "halted",
 };
 
 const char *run_state_to_string(RunState s) {
@@ -90,6 +91,16 @@ static int build_targets(Manager *m, const Policy *p, PolicyTarget **ret, size_t
         return policy_targets_build(p, vms, n_vms, ret, ret_n);
 }
 
+/* Targets come in canonical order: one VM's vcpus are adjacent. */
+static size_t count_target_vms(const PolicyTarget *targets, size_t n) {
+        size_t vms = 0;
+
+        for (size_t i = 0; i < n; i++)
+                if (i == 0 || !streq(targets[i].vm, targets[i - 1].vm))
+                        vms++;
+        return vms;
+}
+
 static void schedule_next(LoadedPolicy *rp);
 
 static void fire(LoadedPolicy *rp, const PlannedEvent *ev) {
@@ -102,6 +113,7 @@ static void fire(LoadedPolicy *rp, const PlannedEvent *ev) {
                 .mode = ev->mode,
                 .timeout_usec = POLICY_INJECT_TIMEOUT_USEC,
                 .origin = rp->policy->name,
+                .reaction_window_usec = policy_stop_window_usec(&rp->policy->stop_when),
         };
         VM *vm;
         int r;
@@ -206,6 +218,9 @@ int loaded_policy_start(LoadedPolicy *rp) {
         if (r < 0)
                 return log_error_errno(r, "Policy %s: failed to plan: %m", rp->policy->name);
         rp->n_sent = rp->n_refused = rp->n_no_target = rp->n_landed = rp->n_failed = 0;
+        policy_stop_state_clear(&rp->stop);
+        rp->max_target_vms = count_target_vms(targets, n);
+        rp->stop_reason[0] = '\0';
         rp->state = RUN_RUNNING;
         log_info("Policy %s started with seed %" PRIu64 "%s, %zu target(s).", rp->policy->name, rp->seed,
                  rp->seed_generated ? " (generated)" : "", n);
@@ -235,6 +250,8 @@ void loaded_policies_targets_changed(Manager *m) {
                 r = build_targets(m, rp->policy, &targets, &n);
                 if (r >= 0)
                         r = policy_plan_set_targets(rp->plan, targets, n);
+                if (r >= 0 && count_target_vms(targets, n) > rp->max_target_vms)
+                        rp->max_target_vms = count_target_vms(targets, n);
                 if (r < 0)
                         log_warning_errno(r, "Policy %s: failed to update its targets: %m", rp->policy->name);
         }
@@ -300,6 +317,7 @@ LoadedPolicy *loaded_policy_free(LoadedPolicy *rp) {
         ev_io_stop(m->loop, &rp->timer_io);
         safe_close(rp->timer_fd);
         policy_plan_free(rp->plan);
+        policy_stop_state_clear(&rp->stop);
         /* One that failed to load never joined the list. */
         if (rp->prev || m->policies == rp)
                 LIST_REMOVE(m->policies, rp);
@@ -308,6 +326,41 @@ LoadedPolicy *loaded_policy_free(LoadedPolicy *rp) {
         free(rp->source);
         free(rp);
         return NULL;
+}
+
+/* Taking an SError can be seen only where the agent looks before each KVM_RUN. */
+static bool taken_observable(Manager *m, const InjectionRecord *r) {
+        VM *vm = manager_find_vm(m, r->vm);
+
+        return vm && !r->is_mce && (vm->capabilities & ATTACH_CAP_REACTION) && (vm->capabilities & ATTACH_CAP_PRE_RUN);
+}
+
+void loaded_policies_reaction(Manager *m, const InjectionRecord *r) {
+        LoadedPolicy *rp = manager_find_policy(m, r->origin);
+        PolicyReaction reaction;
+        int k;
+
+        /* Not a policy's, or from before this run started. */
+        if (!rp || rp->state != RUN_RUNNING || !rp->policy->stop_when.enabled ||
+            r->requested_usec < rp->start_realtime_usec)
+                return;
+        reaction = (PolicyReaction) {
+                .vm = r->vm,
+                .fate = r->fate,
+                .taken_after_usec = r->taken_after_usec,
+                .window_usec = r->reaction_window_usec,
+                .taken_observable = taken_observable(m, r),
+        };
+        k = policy_stop_feed(&rp->policy->stop_when, &rp->stop, &reaction, now_usec(CLOCK_MONOTONIC),
+                             rp->max_target_vms, rp->stop_reason, sizeof(rp->stop_reason));
+        if (k < 0) {
+                log_oom();
+                return;
+        }
+        if (k == 0)
+                return;
+        log_notice("Policy %s halted by its stop condition: %s.", rp->policy->name, rp->stop_reason);
+        loaded_policy_stop(rp, RUN_HALTED);
 }
 
 int loaded_policy_next_offset(LoadedPolicy *rp, uint64_t *ret) {

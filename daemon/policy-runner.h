@@ -6,8 +6,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "injection.h"
 #include "policy.h"
 #include "plan.h"
+#include "stop.h"
 
 typedef struct Manager Manager;
 
@@ -16,6 +18,7 @@ typedef enum RunState {
         RUN_RUNNING,
         RUN_STOPPED,  /* stopped by an operator */
         RUN_FINISHED, /* the plan ended by itself */
+        RUN_HALTED,   /* its stop_when held: what the guests did stopped it */
         _RUN_STATE_MAX,
 } RunState;
 
@@ -44,6 +47,10 @@ typedef struct LoadedPolicy {
         uint64_t n_landed;
         uint64_t n_failed;
 
+        PolicyStopState stop;   /* what stop_when has counted in this run */
+        size_t max_target_vms;  /* the most VMs targeted at once in this run, for stop_when.fraction */
+        char stop_reason[256];  /* why it halted; "" otherwise */
+
         struct LoadedPolicy *next, *prev;
 } LoadedPolicy;
 
@@ -56,6 +63,10 @@ LoadedPolicy *loaded_policy_free(LoadedPolicy *rp);
 /* Start (or restart from the beginning with the same seed). */
 int loaded_policy_start(LoadedPolicy *rp);
 void loaded_policy_stop(LoadedPolicy *rp, RunState state);
+
+/* The reaction of an injection is final: a running policy that sent it
+ * judges its stop_when, and halts when it holds. */
+void loaded_policies_reaction(Manager *m, const InjectionRecord *r);
 
 /* A VM or vcpu came or went: every running plan gets the new target list. */
 void loaded_policies_targets_changed(Manager *m);

@@ -124,9 +124,10 @@ static ReactionWatch *watch_find(VM *vm, uint64_t id) {
         return NULL;
 }
 
-static void handle_taken(VM *vm, const AttachReaction *rc) {
+static void handle_taken(Manager *m, VM *vm, const AttachReaction *rc) {
         uint64_t after = rc->after_ns / 1000u;
         ReactionWatch *w = watch_find(vm, rc->inject_id);
+        InjectionRecord *rec;
         Injection *i;
 
         if (w) {
@@ -138,6 +139,15 @@ static void handle_taken(VM *vm, const AttachReaction *rc) {
         i = injection_find(vm, rc->inject_id);
         if (i) {
                 i->early_taken_after_usec = after;
+                return;
+        }
+        /* After its window (the guest had SErrors masked): the history still learns it, and
+         * stop-all no longer counts it as pending. */
+        rec = history_find(&m->history, rc->inject_id);
+        if (rec && streq(rec->vm, vm->name) && rec->taken_after_usec == REACTION_USEC_NONE) {
+                rec->taken_after_usec = after;
+                log_debug("VM %s: request %" PRIu64 " taken after %" PRIu64 " us, after its window.", vm->name,
+                          rc->inject_id, after);
                 return;
         }
         log_debug("VM %s: a TAKEN for request %" PRIu64 ", which has no open window; dropped.", vm->name,
@@ -169,7 +179,7 @@ static void handle_exit(Manager *m, VM *vm, const AttachReaction *rc) {
 void reaction_handle_notice(Manager *m, VM *vm, const AttachReaction *rc) {
         switch (rc->kind) {
         case ATTACH_REACTION_TAKEN:
-                handle_taken(vm, rc);
+                handle_taken(m, vm, rc);
                 break;
         case ATTACH_REACTION_EXIT:
                 handle_exit(m, vm, rc);

@@ -16,9 +16,10 @@
  * fate after; a time not known is UINT64_MAX. A machine check's record holds
  * MCG_STATUS in the states and MCi_STATUS in written (serrord(8), "INJECTION"). */
 #define SERROR_BUS_INJECTION_RECORD_SIGNATURE "ttsusubssis(bbbt)(bbt)(bbbt)tts(sttst)"
-/* One policy: name, state, source, seed generated, seed, sent, landed, failed,
- * refused, no target, started. */
-#define SERROR_BUS_POLICY_SUMMARY_SIGNATURE "sssbttttttt"
+/* One policy: name, state, source, seed generated, seed, started, next, sent,
+ * refused, landed, failed, and why it stopped itself ("" unless its state is
+ * "halted": its stop_when held). */
+#define SERROR_BUS_POLICY_SUMMARY_SIGNATURE "sssbttttttts"
 /* One VM of ListVMs: name, uuid, pid, uid, arch, attach time, labels, vcpus
  * (index, tid, kick signal, last injection). */
 #define SERROR_BUS_VM_SIGNATURE "ssuusta{ss}a(uuit)"

@@ -32,6 +32,7 @@ _Static_assert(POLICY_VCPU_INDEX_MAX == ATTACH_VCPU_INDEX_MAX, "vcpu index limit
 
 static const char *const top_keys[] = {
         "name", "description", "targets", "error", "schedule", "start_delay", "duration", "max_injections", "seed",
+        "stop_when",
 };
 static const char *const target_keys[] = { "names", "globs", "labels", "vcpus", "pick" };
 static const char *const error_keys[] = { "syndrome", "mix", "on_pending", "allow_ids" };
@@ -1237,6 +1238,95 @@ static void parse_seed(Ctx *c, struct json_object *root) {
         c->p->seed = seed;
 }
 
+static const char *const stop_keys[] = { "fates", "vms", "fraction", "within", "not_taken_for" };
+
+static void parse_stop_fates(Ctx *c, struct json_object *v, PolicyStopWhen *w) {
+        char path[POLICY_PATH_MAX];
+        size_t n;
+
+        if (!json_object_is_type(v, json_type_array) || (n = json_object_array_length(v)) == 0) {
+                err(c, ".stop_when.fates", "expected a non-empty array of fates such as [\"reset\", \"vmm-exited\"], got %s",
+                    DESCRIBE(v));
+                return;
+        }
+        w->fates = 0;
+        for (size_t i = 0; i < n; i++) {
+                struct json_object *e = json_object_array_get_idx(v, i);
+                const char *s;
+                Fate f;
+
+                snprintf(path, sizeof(path), ".stop_when.fates[%zu]", i);
+                if (!get_string(c, e, path, "a fate name", &s))
+                        continue;
+                if (fate_from_string(s, &f) < 0 || f == FATE_UNKNOWN) {
+                        err(c, path, "unknown fate %s (known: reset, shutdown, crash, system-event, triple-fault, "
+                            "internal-error, vmm-exited, detached)", DESCRIBE(e));
+                        continue;
+                }
+                if (f == FATE_RUNNING) {
+                        err(c, path, "\"running\" is what a campaign expects, not a reason to stop it");
+                        continue;
+                }
+                w->fates |= 1u << f;
+        }
+}
+
+static void parse_stop_when(Ctx *c, struct json_object *root) {
+        PolicyStopWhen *w = &c->p->stop_when;
+        struct json_object *v, *sw;
+        bool present, have_fates, have_within, have_not_taken, have_count;
+
+        sw = member(root, "stop_when", &present);
+        if (!present)
+                return;
+        if (!json_object_is_type(sw, json_type_object)) {
+                err(c, ".stop_when", "expected an object such as {\"fates\": [\"reset\"], \"vms\": 2}, got %s",
+                    DESCRIBE(sw));
+                return;
+        }
+        check_keys(c, sw, ".stop_when", stop_keys, ELEMENTSOF(stop_keys), NULL);
+        w->enabled = true;
+        w->fates = POLICY_STOP_FATES_DEFAULT;
+
+        v = member(sw, "fates", &have_fates);
+        if (have_fates)
+                parse_stop_fates(c, v, w);
+        v = member(sw, "vms", &present);
+        have_count = present;
+        if (present)
+                (void) get_uint(c, v, ".stop_when.vms", "a positive number of VMs", 1, UINT32_MAX, &w->vms);
+        v = member(sw, "fraction", &present);
+        have_count = have_count || present;
+        if (present) {
+                double f = json_object_get_double(v);
+
+                if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
+                        err(c, ".stop_when.fraction", "expected a fraction of the targeted VMs such as 0.25, got %s",
+                            DESCRIBE(v));
+                else if (!isfinite(f) || f <= 0 || f > 1)
+                        err(c, ".stop_when.fraction", "must be > 0 and at most 1, got %s", DESCRIBE(v));
+                else
+                        w->fraction = f;
+        }
+        v = member(sw, "within", &have_within);
+        if (have_within)
+                (void) get_duration(c, v, ".stop_when.within", 1, &w->within_usec);
+        v = member(sw, "not_taken_for", &have_not_taken);
+        if (have_not_taken && get_duration(c, v, ".stop_when.not_taken_for", REACTION_WINDOW_MIN_USEC, &w->not_taken_usec) &&
+            w->not_taken_usec > REACTION_WINDOW_MAX_USEC) {
+                err(c, ".stop_when.not_taken_for", "must be at most 10min (the longest a reaction is watched), got %s",
+                    DESCRIBE(v));
+                w->not_taken_usec = 0;
+        }
+
+        if (w->vms && w->fraction > 0)
+                err(c, ".stop_when.fraction", "give \"vms\" or \"fraction\", not both");
+        else if (!have_count && (have_fates || have_within))
+                err(c, ".stop_when", "\"fates\" and \"within\" count VMs: give \"vms\" or \"fraction\" too");
+        else if (!have_count && !have_not_taken)
+                err(c, ".stop_when", "says nothing to stop on: give \"vms\", \"fraction\" or \"not_taken_for\"");
+}
+
 static void parse_root(Ctx *c, struct json_object *root) {
         struct json_object *v;
         bool schedule_ok, have_delay = false, have_duration = false, present;
@@ -1267,6 +1357,7 @@ static void parse_root(Ctx *c, struct json_object *root) {
                 (void) get_uint(c, v, ".max_injections", "a positive integer", 1, POLICY_MAX_INJECTIONS_MAX,
                                 &p->max_injections);
         parse_seed(c, root);
+        parse_stop_when(c, root);
 
         if (have_delay && schedule_ok && p->schedule.has_at)
                 err(c, ".start_delay", "cannot be combined with \"at\", which already is an absolute time");

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "serror/mce.h"
+#include "reaction.h"
 #include "serror/syndrome.h"
 
 /*
@@ -96,6 +97,20 @@ typedef struct PolicySchedule {
         uint64_t spacing_usec;
 } PolicySchedule;
 
+/* .stop_when: the campaign stops itself on what its guests did (serror-policy(5)). */
+typedef struct PolicyStopWhen {
+        bool enabled;
+        uint32_t fates;          /* bit (1u << Fate) per fate that counts; with vms or fraction */
+        uint64_t vms;            /* this many distinct VMs had one; 0: not set */
+        double fraction;         /* or this fraction of the targeted VMs; 0: not set */
+        uint64_t within_usec;    /* counted over this sliding window; 0: since the start */
+        uint64_t not_taken_usec; /* or a guest left an SError pending this long; 0: not set */
+} PolicyStopWhen;
+
+/* The fates stop_when counts when it names none: the VM did not survive it. */
+#define POLICY_STOP_FATES_DEFAULT \
+        ((1u << FATE_RESET) | (1u << FATE_SHUTDOWN) | (1u << FATE_CRASH) | (1u << FATE_VMM_EXITED))
+
 /* Read-only once parsed. Strings are NUL-terminated and owned by the Policy. */
 typedef struct Policy {
         char *name;
@@ -127,6 +142,7 @@ typedef struct Policy {
         uint64_t max_injections; /* 0: no limit */
         bool has_seed;           /* false: the runner chooses a seed, and says which */
         uint64_t seed;
+        PolicyStopWhen stop_when;
 } Policy;
 
 /* One problem. path is a jq-style path (".schedule.rate", ".error.mix[2].weight",

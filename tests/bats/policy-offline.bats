@@ -18,6 +18,7 @@ example_vms() {
         interval-ce-jitter.json) echo "--vm web-1:2 --vm web-2:8 --vm db-1" ;;
         poisson-mix.json) echo "--vm chaos-1:2,env=chaos --vm prod-1:4,env=prod" ;;
         burst-labels.json) echo "--vm worker-1:2,env=staging --vm worker-2,env=staging --vm worker-3,env=prod" ;;
+        stop-on-resets.json) echo "--vm chaos-1:2,env=chaos --vm chaos-2:2,env=chaos --vm chaos-3,env=chaos" ;;
         *) echo "" ;;
         esac
 }

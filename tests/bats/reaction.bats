@@ -14,7 +14,7 @@ setup() {
 
 teardown() {
         for pid in ${VMM_PIDS:-}; do kill -TERM "$pid" 2>/dev/null || true; done
-        for fd in 4 5; do eval "exec $fd>&-" 2>/dev/null || true; done
+        for fd in 4 5 6; do eval "exec $fd>&-" 2>/dev/null || true; done
         serror_daemon_stop "$DIR" || true
         serror_bus_stop "$DIR"
 }
@@ -54,6 +54,9 @@ reaction() {
         [ "$(jq -r '[.[] | select(.reaction.fate == "running")] | length' <<<"$output")" = 2 ]
         run serrorctl status --json
         [ "$(jq -r '.counters["fate-running"]' <<<"$output")" = 2 ]
+        # Read pending right after the write, but taken since: stop-all does not list it.
+        run serrorctl stop-all --json
+        [ "$(jq -c .pending <<<"$output")" = "[]" ]
         grep -q "the VM kept running" "$DIR/serrord.log"
 
         # A dry run put nothing in front of the guest: nothing to watch, no wait.
@@ -61,6 +64,27 @@ reaction() {
         assert_failure 8
         [ "$(reaction state)" = none ]
         [ "$(reaction fate)" = null ]
+}
+
+@test "a guest with SErrors masked does not take one in the window; stop-all lists it until the guest does" {
+        require_arm64_vmm
+        start_vmm vm-mask 4 --vcpus=1
+        wait_until 50 vm_vcpus_are vm-mask "[0]"
+        echo "mask 0" >&4
+        wait_until 50 grep -q '"event":"mask"' "$DIR/vm-mask.out"
+        run serrorctl inject --json --wait-reaction=300ms vm-mask ce
+        assert_success
+        [ "$(reaction fate)" = running ]
+        [ "$(reaction taken_after_usec)" = null ]
+        [ "$(reaction text)" = "the guest did not take it within 300 ms; the VM kept running" ]
+        run serrorctl stop-all --json
+        [ "$(jq -c '[.pending[] | [.vm, .vcpu, .esr]]' <<<"$output")" = '[["vm-mask",0,"0xbe001811"]]' ] || fail "$output"
+        # Unmasked, the guest takes it; the agent still watches, and the history learns it.
+        echo "unmask 0" >&4
+        wait_until 50 grep -q '"event":"serror"' "$DIR/vm-mask.out"
+        wait_until 50 bash -c "\"$SERRORCTL\" history --json | jq -e '.[0].reaction.taken_after_usec > 300000' >/dev/null"
+        run serrorctl stop-all --json
+        [ "$(jq -c .pending <<<"$output")" = "[]" ]
 }
 
 @test "a UER on a guest that resets on SError gives fate reset, timed" {
@@ -117,6 +141,46 @@ reaction() {
         wait "$monitor_pid"
         # One line for the outcome (window open), one when the reaction ended.
         [ "$(jq -s -r 'map(.reaction.state) | join(",")' "$DIR/monitor.json")" = "watching,done" ]
+}
+
+@test "a campaign with stop_when halts after two VMs reset; the rest of its plan is not sent" {
+        require_arm64_vmm
+        for n in 1 2 3; do
+                start_vmm "vm-c$n" $((n + 3)) --vcpus=1 --reset-on=uer --label=env=chaos
+        done
+        for n in 1 2 3; do wait_until 50 vm_vcpus_are "vm-c$n" "[0]"; done
+        cat >"$DIR/halting.json" <<'JSON'
+{
+  "name": "halting",
+  "targets": { "labels": { "env": "chaos" } },
+  "error": "uer",
+  "schedule": { "type": "interval", "period": "600ms" },
+  "max_injections": 10,
+  "stop_when": { "fates": ["reset"], "vms": 2 },
+  "seed": 5
+}
+JSON
+        run serrorctl policy load "$DIR/halting.json"
+        assert_success
+        run serrorctl policy start halting
+        assert_success
+        wait_until 100 bash -c "[ \"\$(\"$SERRORCTL\" policy list --json | jq -r '.[0].state')\" = halted ]"
+        run serrorctl policy show halting
+        assert_success
+        assert_line --index 0 "Policy halting: halted"
+        assert_line --index 1 --regexp "^    Halted: 2 VMs had reset, the last vm-c[123] \(reset\); stop_when vms 2$"
+        # Nothing more goes out once it halted: two injections, two VMs reset, the third untouched.
+        sleep 1.5
+        run serrorctl policy show --json halting
+        [ "$(jq -r .sent <<<"$output")" = 2 ] || fail "$output"
+        [ "$(jq -r .stop_reason <<<"$output")" != null ]
+        run serrorctl history --json
+        [ "$(jq '[.[] | select(.origin == "halting")] | length' <<<"$output")" = 2 ]
+        [ "$(jq '[.[] | select(.origin == "halting" and .reaction.fate == "reset")] | length' <<<"$output")" = 2 ]
+        [ "$(cat "$DIR"/vm-c*.out | grep -c '"event":"system-event","vcpu":0,"type":"reset"')" = 2 ]
+        [ "$(cat "$DIR"/vm-c*.out | grep -c '"event":"serror"')" = 2 ]
+        vm_count_is 1
+        grep -q "Policy halting halted by its stop condition: 2 VMs had reset" "$DIR/serrord.log"
 }
 
 @test "--wait-reaction takes 10ms to 10min, and not with --no-wait; Inject checks the window" {

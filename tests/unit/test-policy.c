@@ -10,6 +10,7 @@
 
 #include "macro.h"
 #include "policy.h"
+#include "stop.h"
 #include "serror/syndrome.h"
 #include "tap.h"
 
@@ -167,7 +168,7 @@ static void test_top(void) {
         expect(make(TARGETS, ERROR, SCHEDULE, "\"targts\": 1"), ".targts", "unknown key; did you mean \"targets\"?");
         expect(make(TARGETS, ERROR, SCHEDULE, "\"colour\": 1"), ".colour",
                "unknown key (known here: name, description, targets, error, schedule, start_delay, duration, "
-               "max_injections, seed)");
+               "max_injections, seed, stop_when)");
         expect(make(TARGETS, ERROR, SCHEDULE, "\"rate\": 1"), ".rate",
                "unknown key here: \"rate\" belongs inside \"schedule\"");
         expect(make(TARGETS, ERROR, SCHEDULE, "\"vcpus\": 1"), ".vcpus",
@@ -176,7 +177,7 @@ static void test_top(void) {
                "unknown key here: \"on_pending\" belongs inside \"error\"");
         expect(make(TARGETS, ERROR, SCHEDULE, "\"my key\": 1"), ".[\"my key\"]",
                "unknown key (known here: name, description, targets, error, schedule, start_delay, duration, "
-               "max_injections, seed)");
+               "max_injections, seed, stop_when)");
 
         expect("{\"targets\": " TARGETS ", \"error\": " ERROR ", \"schedule\": " SCHEDULE "}", ".name",
                "required: a name for the policy, such as \"ce-storm\"");
@@ -886,6 +887,93 @@ static void test_match(void) {
                "canonical order: VM name by bytes, then vcpu as a number");
 }
 
+static void test_stop_when(void) {
+        PolicyStopState st = {};
+        PolicyReaction rc;
+        char reason[256];
+        Policy *p;
+
+        p = parse_ok(make(TARGETS, ERROR, SCHEDULE, "\"stop_when\": {\"vms\": 2, \"within\": \"10min\"}"),
+                     "stop_when with vms and within, default fates");
+        tap_ok(p && p->stop_when.enabled && p->stop_when.vms == 2 && p->stop_when.within_usec == 600000000 &&
+                       p->stop_when.fates == POLICY_STOP_FATES_DEFAULT,
+               "stop_when: 2 VMs within 10 min, counting reset, shutdown, crash and vmm-exited");
+        policy_free(p);
+        p = parse_ok(make(TARGETS, ERROR, SCHEDULE,
+                          "\"stop_when\": {\"fates\": [\"reset\", \"detached\"], \"fraction\": 0.5, \"not_taken_for\": \"30s\"}"),
+                     "stop_when with fates, fraction and not_taken_for");
+        tap_ok(p && p->stop_when.fates == ((1u << FATE_RESET) | (1u << FATE_DETACHED)) && p->stop_when.fraction == 0.5 &&
+                       p->stop_when.not_taken_usec == 30000000 && policy_stop_window_usec(&p->stop_when) == 30000000,
+               "the fates named, half the targets, and a 30 s window for not_taken_for");
+        policy_free(p);
+        p = parse_ok(make(TARGETS, ERROR, SCHEDULE, NULL), "no stop_when");
+        tap_ok(p && !p->stop_when.enabled && policy_stop_window_usec(&p->stop_when) == 0, "no stop_when: nothing to judge");
+        policy_free(p);
+
+        expect(make(TARGETS, ERROR, SCHEDULE, "\"stop_when\": {}"), ".stop_when",
+               "says nothing to stop on: give \"vms\", \"fraction\" or \"not_taken_for\"");
+        expect(make(TARGETS, ERROR, SCHEDULE, "\"stop_when\": {\"fates\": [\"reset\"]}"), ".stop_when",
+               "\"fates\" and \"within\" count VMs: give \"vms\" or \"fraction\" too");
+        expect(make(TARGETS, ERROR, SCHEDULE, "\"stop_when\": {\"vms\": 1, \"fraction\": 0.5}"), ".stop_when.fraction",
+               "give \"vms\" or \"fraction\", not both");
+        expect(make(TARGETS, ERROR, SCHEDULE, "\"stop_when\": {\"vms\": 1, \"fates\": [\"rebooted\"]}"),
+               ".stop_when.fates[0]",
+               "unknown fate \"rebooted\" (known: reset, shutdown, crash, system-event, triple-fault, internal-error, "
+               "vmm-exited, detached)");
+        expect(make(TARGETS, ERROR, SCHEDULE, "\"stop_when\": {\"vms\": 1, \"fates\": [\"running\"]}"),
+               ".stop_when.fates[0]", "\"running\" is what a campaign expects, not a reason to stop it");
+        expect(make(TARGETS, ERROR, SCHEDULE, "\"stop_when\": {\"fraction\": 1.5}"), ".stop_when.fraction",
+               "must be > 0 and at most 1, got 1.5");
+        expect(make(TARGETS, ERROR, SCHEDULE, "\"stop_when\": {\"not_taken_for\": \"11min\"}"), ".stop_when.not_taken_for",
+               "must be at most 10min (the longest a reaction is watched), got \"11min\"");
+        expect(make(TARGETS, ERROR, SCHEDULE, "\"stop_when\": {\"vms\": 1, \"resets\": 2}"), ".stop_when.resets",
+               "unknown key (known here: fates, vms, fraction, within, not_taken_for)");
+
+        /* Counting: distinct VMs, in the window, only the fates named. */
+        PolicyStopWhen w = { .enabled = true, .fates = POLICY_STOP_FATES_DEFAULT, .vms = 2, .within_usec = 10000000 };
+        rc = (PolicyReaction) { .vm = "a", .fate = FATE_RESET, .taken_after_usec = 100, .window_usec = 10000000 };
+        tap_ok(policy_stop_feed(&w, &st, &rc, 1000000, 4, reason, sizeof(reason)) == 0, "one VM reset: not yet");
+        tap_ok(policy_stop_feed(&w, &st, &rc, 2000000, 4, reason, sizeof(reason)) == 0, "the same VM again: still one VM");
+        rc.vm = "b";
+        rc.fate = FATE_RUNNING;
+        tap_ok(policy_stop_feed(&w, &st, &rc, 3000000, 4, reason, sizeof(reason)) == 0, "a VM that kept running does not count");
+        rc.fate = FATE_VMM_EXITED;
+        tap_ok(policy_stop_feed(&w, &st, &rc, 20000000, 4, reason, sizeof(reason)) == 0,
+               "a second VM, but 18 s after the first: outside the 10 s window");
+        rc.vm = "c";
+        rc.fate = FATE_RESET;
+        tap_ok(policy_stop_feed(&w, &st, &rc, 21000000, 4, reason, sizeof(reason)) == 1,
+               "a third VM within 10 s of the second: stop");
+        tap_ok(streq(reason, "2 VMs had vmm-exited, reset within 10s, the last c (reset); stop_when vms 2"),
+               "the reason names the count, the fates, the window and the last VM: %s", reason);
+        policy_stop_state_clear(&st);
+        tap_ok(st.n_hits == 0 && !st.hits, "clear frees the hits");
+
+        w = (PolicyStopWhen) { .enabled = true, .fates = 1u << FATE_RESET, .fraction = 0.5 };
+        tap_ok(policy_stop_threshold(&w, 5) == 3 && policy_stop_threshold(&w, 4) == 2 && policy_stop_threshold(&w, 0) == 1,
+               "fraction 0.5 of 5, 4 and 0 targeted VMs: 3, 2 and at least 1");
+        rc = (PolicyReaction) { .vm = "a", .fate = FATE_SHUTDOWN, .taken_after_usec = REACTION_USEC_NONE };
+        tap_ok(policy_stop_feed(&w, &st, &rc, 1, 1, reason, sizeof(reason)) == 0, "a fate stop_when does not name does not count");
+        policy_stop_state_clear(&st);
+
+        w = (PolicyStopWhen) { .enabled = true, .not_taken_usec = 30000000 };
+        rc = (PolicyReaction) { .vm = "m", .fate = FATE_RUNNING, .taken_after_usec = REACTION_USEC_NONE,
+                                .window_usec = 30000000, .taken_observable = false };
+        tap_ok(policy_stop_feed(&w, &st, &rc, 1, 1, reason, sizeof(reason)) == 0,
+               "not taken, but the agent cannot see taking: no stop");
+        rc.taken_observable = true;
+        rc.window_usec = 10000000;
+        tap_ok(policy_stop_feed(&w, &st, &rc, 1, 1, reason, sizeof(reason)) == 0,
+               "not taken within a 10 s window says nothing about 30 s");
+        rc.window_usec = 30000000;
+        tap_ok(policy_stop_feed(&w, &st, &rc, 1, 1, reason, sizeof(reason)) == 1 &&
+                       streq(reason, "m left an SError pending for longer than 30s (stop_when.not_taken_for)"),
+               "not taken in 30 s, where it can be seen: stop (%s)", reason);
+        rc.taken_after_usec = 29000000;
+        tap_ok(policy_stop_feed(&w, &st, &rc, 1, 1, reason, sizeof(reason)) == 0, "taken after 29 s: no stop");
+        policy_stop_state_clear(&st);
+}
+
 int main(void) {
         test_text();
         test_top();
@@ -896,5 +984,6 @@ int main(void) {
         test_many_errors();
         test_format();
         test_match();
+        test_stop_when();
         return tap_done();
 }
