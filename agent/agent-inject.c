@@ -117,6 +117,21 @@ void agent_inject_send_result(void *userdata, uint64_t id, const AttachInjectRes
         send_result(userdata, id, res);
 }
 
+/* Lock held: an SError this request left pending that no watch follows (it ran
+ * on a worker): serrord must not read silence as "not taken". */
+static void request_report_unwatched(serror_agent *a, AgentVcpu *v, const AgentRequest *req) {
+        AttachMsg m = {
+                .type = ATTACH_MSG_REACTION,
+                .reaction = { .vcpu = v->index, .kind = ATTACH_REACTION_UNWATCHED, .inject_id = req->id },
+        };
+
+        if (req->watched || req->cancelled || req->generation != a->generation || req->in.dry_run ||
+            req->in.is_mce || !serror_outcome_landed(req->exec.res.outcome) || !req->exec.res.after.valid ||
+            !req->exec.res.after.pending)
+                return;
+        (void) agent_conn_notify(a, &m);
+}
+
 /* Lock held: send the result, if anyone still wants it, and forget the request. */
 static void request_end(serror_agent *a, AgentVcpu *v, AgentRequest *req) {
         unsigned held = a->batches.n_held;
@@ -125,6 +140,7 @@ static void request_end(serror_agent *a, AgentVcpu *v, AgentRequest *req) {
         if (a->esr_cap < 0 && req->exec.res.before.valid)
                 a->esr_cap = req->exec.res.before.has_esr ? 1 : 0;
         agent_exec_finish(&req->exec, agent_now_ns());
+        request_report_unwatched(a, v, req);
         /* Sent now, or with the rest of its batch (agent-batch.c). */
         agent_batches_end(&a->batches, req->batch, req->id, &req->exec.res,
                           !req->cancelled && req->generation == a->generation, agent_now_ns());
@@ -742,8 +758,10 @@ void agent_inject_before_run(serror_agent *a, AgentVcpu *v) {
                 req->state = AGENT_REQ_DONE;
                 /* It left an SError pending: watch for the guest taking it. */
                 if (!req->cancelled && req->generation == a->generation && !in.dry_run && !in.is_mce &&
-                    serror_outcome_landed(x.res.outcome) && x.res.after.valid && x.res.after.pending)
+                    serror_outcome_landed(x.res.outcome) && x.res.after.valid && x.res.after.pending) {
                         agent_watch_open(a, v, req->id, agent_now_ns());
+                        req->watched = true;
+                }
         }
         vcpu_update_posted(v);
         (void) pthread_mutex_unlock(&a->lock);

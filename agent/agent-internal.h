@@ -156,6 +156,7 @@ struct AgentRequest {
         bool cancelled; /* its connection went away: nobody wants the result */
         uint64_t batch; /* the receive pass it came in (agent-batch.c); 0: none */
         unsigned kicks;
+        bool watched;  /* the vcpu's taken watch follows the SError it left pending */
         AgentExec exec;
         AgentJob *job; /* AGENT_REQ_WORKER only */
         struct AgentRequest *next;

@@ -106,7 +106,7 @@ uint64_t agent_watch_run(serror_agent *a, AgentVcpu *v, uint64_t now) {
                 return AGENT_TIME_NONE;
         }
         /* A guest idling inside KVM_RUN (WFI) would never come out to be looked at. */
-        since = now - v->watch_done_ns[0];
+        since = now > v->watch_done_ns[0] ? now - v->watch_done_ns[0] : 0;
         period = since / 8;
         if (period < AGENT_WATCH_KICK_MIN_NS)
                 period = AGENT_WATCH_KICK_MIN_NS;

@@ -161,8 +161,10 @@ static const Verb verbs[] = {
           "for the commands that talk to serrord as for every verb (4: no such policy).\n" },
         { "stop-all", 0, 0, verb_stop_all, "", "Stop every running policy at once; list SErrors already pending",
           "Stops every running policy in one call, then lists the SErrors serror\n"
-          "left pending in guests: those cannot be cancelled (KVM has no way to), and\n"
-          "each guest takes its SError when it unmasks them.\n"
+          "left pending in guests and not yet seen taken: those cannot be cancelled\n"
+          "(KVM has no way to), and each guest takes its SError when it unmasks them.\n"
+          "Then it counts what the guests did after the injections so far: how\n"
+          "many kept running, reset, shut down, lost their VMM, ...\n"
           "\n"
           "Options:\n"
           "     --json[=short|pretty]  Print a JSON object\n" },

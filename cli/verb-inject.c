@@ -38,6 +38,7 @@ typedef struct Record {
         uint64_t latency_usec, agent_usec;
         const char *origin;
         const char *reaction, *fate; /* reaction state; fate "" until "done" */
+        int taken_watched;
         uint64_t window_usec, taken_after_usec, fate_after_usec;
 } Record;
 
@@ -63,8 +64,8 @@ static int read_record(sd_bus_message *m, Record *r) {
         if (k >= 0)
                 k = sd_bus_message_read(m, "tts", &r->latency_usec, &r->agent_usec, &r->origin);
         if (k >= 0)
-                k = sd_bus_message_read(m, "(sttst)", &r->reaction, &r->window_usec, &r->taken_after_usec, &r->fate,
-                                        &r->fate_after_usec);
+                k = sd_bus_message_read(m, "(sbttst)", &r->reaction, &r->taken_watched, &r->window_usec,
+                                        &r->taken_after_usec, &r->fate, &r->fate_after_usec);
         if (k >= 0)
                 k = sd_bus_message_exit_container(m);
         return k < 0 ? k : 1;
@@ -198,12 +199,18 @@ static struct json_object *usec_or_null(uint64_t usec) {
 
 /* The reaction in words, as serrord's journal entry has it. */
 static void format_reaction(const Record *r, char *buf, size_t size) {
-        ReactionState state = REACTION_NONE;
-        Fate fate = FATE_UNKNOWN;
+        Reaction reaction = {
+                .state = REACTION_NONE,
+                .taken_watched = r->taken_watched,
+                .window_usec = r->window_usec,
+                .taken_after_usec = r->taken_after_usec,
+                .fate = FATE_UNKNOWN,
+                .fate_after_usec = r->fate_after_usec,
+        };
 
-        (void) reaction_state_from_string(r->reaction, &state);
-        (void) fate_from_string(r->fate, &fate);
-        reaction_format(state, r->taken_after_usec, fate, r->fate_after_usec, r->window_usec, buf, size);
+        (void) reaction_state_from_string(r->reaction, &reaction.state);
+        (void) fate_from_string(r->fate, &reaction.fate);
+        reaction_format(&reaction, buf, size);
 }
 
 static struct json_object *reaction_to_json(const Record *r) {
@@ -211,6 +218,7 @@ static struct json_object *reaction_to_json(const Record *r) {
         char text[160];
 
         json_object_object_add(o, "state", json_object_new_string(r->reaction));
+        json_object_object_add(o, "taken_watched", json_object_new_boolean(r->taken_watched));
         json_object_object_add(o, "window_usec", json_object_new_uint64(r->window_usec));
         json_object_object_add(o, "taken_after_usec", usec_or_null(r->taken_after_usec));
         json_object_object_add(o, "fate", r->fate[0] ? json_object_new_string(r->fate) : NULL);

@@ -256,6 +256,48 @@ int verb_policy_daemon(int argc, char *argv[]) {
         return call("UnloadPolicy", "Failed to unload the policy", NULL, "s", argv[2]);
 }
 
+/* serrord's fate-NAME counters (serrord(8), REACTIONS): what the guests did after every
+ * injection so far, which is often why everything is being stopped. Logs its errors. */
+static int read_fates(struct json_object **ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_json_ struct json_object *o = json_object_new_object();
+        const char *name;
+        uint64_t value;
+        int r;
+
+        r = cli_bus_open(&bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_get_property(bus, SERROR_BUS_NAME, SERROR_BUS_PATH, SERROR_BUS_MANAGER_INTERFACE, "Counters", &error,
+                                &reply, "a{st}");
+        if (r < 0)
+                return cli_bus_call_failed("Failed to read the counters", &error, r);
+        r = sd_bus_message_enter_container(reply, 'a', "{st}");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "{st}", &name, &value)) > 0)
+                if (strncmp(name, "fate-", 5) == 0)
+                        json_object_object_add(o, name + 5, json_object_new_uint64(value));
+        if (r < 0)
+                return log_error_errno(r, "Failed to parse the counters: %m");
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+static void print_fates(struct json_object *fates) {
+        unsigned n = 0;
+
+        json_object_object_foreach(fates, name, value) {
+                uint64_t count = json_object_get_uint64(value);
+
+                if (count == 0)
+                        continue;
+                printf("%s%" PRIu64 " %s", n++ ? ", " : "What the guests did after the injections so far: ", count, name);
+        }
+        if (n > 0)
+                printf(".\n");
+}
+
 int verb_stop_all(int argc, char *argv[]) {
         sd_bus_message *reply = NULL;
         uint32_t stopped = 0, vcpu;
@@ -271,7 +313,8 @@ int verb_stop_all(int argc, char *argv[]) {
         if (r >= 0)
                 r = sd_bus_message_enter_container(reply, 'a', "(sutt)");
         if (r >= 0) {
-                _cleanup_json_ struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+                _cleanup_json_ struct json_object *o = json_object_new_object(), *a = json_object_new_array(),
+                                                  *fates = NULL;
                 if (arg_json == JSON_OFF)
                         printf("Stopped %" PRIu32 " running polic%s.\n", stopped, stopped == 1 ? "y" : "ies");
                 while ((r = sd_bus_message_read(reply, "(sutt)", &vm, &vcpu, &esr, &id)) > 0) {
@@ -291,12 +334,20 @@ int verb_stop_all(int argc, char *argv[]) {
                         }
                         n++;
                 }
-                if (arg_json != JSON_OFF) {
+                /* The stop itself succeeded: without the counters, only their summary is missing. */
+                if (r >= 0 && read_fates(&fates) < 0)
+                        fates = NULL;
+                if (r >= 0 && arg_json != JSON_OFF) {
                         json_object_object_add(o, "stopped", json_object_new_int64(stopped));
                         json_object_object_add(o, "pending", json_object_get(a));
+                        json_object_object_add(o, "fates", json_object_get(fates));
                         json_print(o);
-                } else if (n == 0)
-                        printf("No SError is known to be pending in a guest.\n");
+                } else if (r >= 0) {
+                        if (n == 0)
+                                printf("No SError is known to be pending in a guest.\n");
+                        if (fates)
+                                print_fates(fates);
+                }
         }
         sd_bus_message_unref(reply);
         return r < 0 ? log_error_errno(r, "Failed to parse the answer: %m") : 0;

@@ -41,9 +41,11 @@ static int append_record(sd_bus_message *m, const InjectionRecord *r) {
         k = sd_bus_message_append(m, "tts", r->latency_usec, r->agent_usec, r->origin);
         if (k < 0)
                 return k;
-        k = sd_bus_message_append(m, "(sttst)", reaction_state_to_string(r->reaction), r->reaction_window_usec,
-                                  r->taken_after_usec,
-                                  r->reaction == REACTION_DONE ? fate_to_string(r->fate) : "", r->fate_after_usec);
+        k = sd_bus_message_append(m, "(sbttst)", reaction_state_to_string(r->reaction.state),
+                                  (int) r->reaction.taken_watched, r->reaction.window_usec,
+                                  r->reaction.taken_after_usec,
+                                  r->reaction.state == REACTION_DONE ? fate_to_string(r->reaction.fate) : "",
+                                  r->reaction.fate_after_usec);
         if (k < 0)
                 return k;
         return sd_bus_message_close_container(m);

@@ -98,19 +98,19 @@ static void injection_finish(Injection *i) {
         i->record.latency_usec = now_usec(CLOCK_MONOTONIC) - i->start_monotonic_usec;
         if (i->record.outcome != SERROR_OUTCOME_FAILED)
                 i->record.error = 0;
-        reaction_begin(&i->record, i);
+        reaction_begin(&i->record, i, vm);
         record_outcome(m, &i->record);
         if (i->done)
                 i->done(i, &i->record, i->userdata);
         /* After done(): a fate the agent already reported ends the window at once, and
          * whoever waits must have the outcome first. */
-        if (i->record.reaction == REACTION_WATCHING) {
+        if (i->record.reaction.state == REACTION_WATCHING) {
                 r = vm ? reaction_watch_start(m, vm, &i->record, i, i->reaction_done, i->reaction_userdata) : -ESRCH;
                 if (r < 0) {
                         log_warning_errno(r, "Cannot watch what the guest does after injection %" PRIu64 ": %m",
                                           i->record.id);
-                        i->record.reaction = REACTION_DONE;
-                        i->record.fate = FATE_UNKNOWN;
+                        i->record.reaction.state = REACTION_DONE;
+                        i->record.reaction.fate = FATE_UNKNOWN;
                         (void) history_update(&m->history, &i->record);
                         if (i->reaction_done)
                                 i->reaction_done(&i->record, i->reaction_userdata);
@@ -148,11 +148,13 @@ static void record_init(InjectionRecord *rec, Manager *m, VM *vm, uint32_t vcpu,
                 .iss = p->syndrome ? serror_syndrome_iss(p->syndrome) : 0,
                 .mode = p->mode,
                 .outcome = SERROR_OUTCOME_FAILED,
-                .reaction = REACTION_NONE,
-                .reaction_window_usec = p->reaction_window_usec ?: REACTION_WINDOW_DEFAULT_USEC,
-                .taken_after_usec = REACTION_USEC_NONE,
-                .fate = FATE_UNKNOWN,
-                .fate_after_usec = REACTION_USEC_NONE,
+                .reaction = {
+                        .state = REACTION_NONE,
+                        .window_usec = p->reaction_window_usec ?: REACTION_WINDOW_DEFAULT_USEC,
+                        .taken_after_usec = REACTION_USEC_NONE,
+                        .fate = FATE_UNKNOWN,
+                        .fate_after_usec = REACTION_USEC_NONE,
+                },
         };
         memcpy(rec->vm, vm->name, sizeof(rec->vm));
         snprintf(rec->origin, sizeof(rec->origin), "%s", p->origin ?: "");

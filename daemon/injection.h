@@ -38,16 +38,10 @@ typedef struct InjectionRecord {
         uint64_t agent_usec;     /* agent: vcpu reached to done (0 if never reached) */
         char origin[64];         /* "serrorctl", or the policy's name */
 
-        /* What the guest did after it (daemon/reaction.c), filled in as it comes. */
-        ReactionState reaction;
-        uint64_t reaction_window_usec;
-        uint64_t taken_after_usec; /* from the agent's write; REACTION_USEC_NONE: not seen taken */
-        Fate fate;                 /* once reaction is REACTION_DONE */
-        uint64_t fate_after_usec;  /* from the request to serrord learning the fate (for running:
-                                    * the window); REACTION_USEC_NONE until REACTION_DONE */
+        Reaction reaction; /* what the guest did after it (reaction-watch.c), filled in as it comes */
 } InjectionRecord;
 
-/* Called once the reaction is known (REACTION_DONE), with the final record. */
+/* Called once the reaction is known (state REACTION_DONE), with the final record. */
 typedef void (*reaction_done_fn)(const InjectionRecord *r, void *userdata);
 
 /* Called once when the injection has its outcome; the record is final. */
@@ -68,6 +62,7 @@ struct Injection {
         void *reaction_userdata;
         /* The agent may tell what the guest did before its INJECT_RESULT is in. */
         uint64_t early_taken_after_usec; /* REACTION_USEC_NONE: no TAKEN yet */
+        bool early_unwatched;
         bool has_early_fate;
         Fate early_fate;
         uint64_t early_fate_usec; /* CLOCK_MONOTONIC */

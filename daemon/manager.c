@@ -291,7 +291,7 @@ static void inject_batch_record(InjectBatch *b, const InjectionRecord *rec) {
         for (unsigned k = 0; k < b->n; k++)
                 if (b->ids[k] == rec->id)
                         b->records[k] = *rec;
-        if (b->wait_reaction && rec->reaction == REACTION_WATCHING)
+        if (b->wait_reaction && rec->reaction.state == REACTION_WATCHING)
                 return;
         if (++b->n_done < b->n)
                 return;
@@ -654,7 +654,7 @@ static bool record_left_pending(Manager *m, unsigned i) {
 
         if (!rec->after.valid || !rec->after.pending || !serror_outcome_landed(rec->outcome))
                 return false;
-        if (rec->taken_after_usec != REACTION_USEC_NONE)
+        if (rec->reaction.taken_after_usec != REACTION_USEC_NONE)
                 return false;
         for (unsigned j = i + 1; j < m->history.count; j++) {
                 const InjectionRecord *o = history_get(&m->history, j);

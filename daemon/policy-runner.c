@@ -328,13 +328,6 @@ LoadedPolicy *loaded_policy_free(LoadedPolicy *rp) {
         return NULL;
 }
 
-/* Taking an SError can be seen only where the agent looks before each KVM_RUN. */
-static bool taken_observable(Manager *m, const InjectionRecord *r) {
-        VM *vm = manager_find_vm(m, r->vm);
-
-        return vm && !r->is_mce && (vm->capabilities & ATTACH_CAP_REACTION) && (vm->capabilities & ATTACH_CAP_PRE_RUN);
-}
-
 void loaded_policies_reaction(Manager *m, const InjectionRecord *r) {
         LoadedPolicy *rp = manager_find_policy(m, r->origin);
         PolicyReaction reaction;
@@ -346,10 +339,10 @@ void loaded_policies_reaction(Manager *m, const InjectionRecord *r) {
                 return;
         reaction = (PolicyReaction) {
                 .vm = r->vm,
-                .fate = r->fate,
-                .taken_after_usec = r->taken_after_usec,
-                .window_usec = r->reaction_window_usec,
-                .taken_observable = taken_observable(m, r),
+                .fate = r->reaction.fate,
+                .taken_after_usec = r->reaction.taken_after_usec,
+                .window_usec = r->reaction.window_usec,
+                .taken_observable = r->reaction.taken_watched,
         };
         k = policy_stop_feed(&rp->policy->stop_when, &rp->stop, &reaction, now_usec(CLOCK_MONOTONIC),
                              rp->max_target_vms, rp->stop_reason, sizeof(rp->stop_reason));

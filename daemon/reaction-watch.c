@@ -18,26 +18,30 @@
 /* journalctl MESSAGE_ID=... finds every reaction. */
 #define SERROR_MESSAGE_ID_REACTION "32c5aacfc23a462cb7858b3392fe6ab4"
 
-void reaction_begin(InjectionRecord *r, const Injection *i) {
-        r->taken_after_usec = REACTION_USEC_NONE;
-        r->fate = FATE_UNKNOWN;
-        r->fate_after_usec = REACTION_USEC_NONE;
+void reaction_begin(InjectionRecord *r, const Injection *i, const VM *vm) {
+        /* Only an agent that looks before each KVM_RUN, on the vcpu's own thread, sees it;
+         * one that cannot says so (REACTION unwatched). */
+        r->reaction.taken_watched = vm && !r->is_mce && (vm->capabilities & ATTACH_CAP_REACTION) &&
+                                    !i->early_unwatched;
+        r->reaction.taken_after_usec = REACTION_USEC_NONE;
+        r->reaction.fate = FATE_UNKNOWN;
+        r->reaction.fate_after_usec = REACTION_USEC_NONE;
         /* A dry run or a failure put nothing in front of the guest. */
         if (!serror_outcome_landed(r->outcome) || i->dry_run) {
-                r->reaction = REACTION_NONE;
+                r->reaction.state = REACTION_NONE;
                 return;
         }
-        r->reaction = REACTION_WATCHING;
+        r->reaction.state = REACTION_WATCHING;
         if (i->early_taken_after_usec != REACTION_USEC_NONE)
-                r->taken_after_usec = i->early_taken_after_usec;
+                r->reaction.taken_after_usec = i->early_taken_after_usec;
         else if (!r->is_mce && r->after.valid && !r->after.pending)
                 /* Read clear right after the write: KVM delivered it at once (Linux 6.17 on,
                  * with SErrors unmasked), or the guest took it between SET and GET. */
-                r->taken_after_usec = 0;
+                r->reaction.taken_after_usec = 0;
 }
 
 static void reaction_log(const InjectionRecord *r) {
-        int level = r->fate == FATE_RUNNING ? LOG_INFO : LOG_NOTICE;
+        int level = r->reaction.fate == FATE_RUNNING ? LOG_INFO : LOG_NOTICE;
         FieldBuf b = { .n = 0 };
         char what[160], message[512];
 
@@ -48,15 +52,14 @@ static void reaction_log(const InjectionRecord *r) {
         field_uint(&b, "SERROR_REQUEST_ID=", r->id);
         field_str(&b, "SERROR_SYNDROME=", r->syndrome, sizeof(r->syndrome));
         field_str(&b, "SERROR_OUTCOME=", serror_outcome_to_string(r->outcome), 32);
-        field_str(&b, "SERROR_FATE=", fate_to_string(r->fate), 32);
-        if (r->taken_after_usec != REACTION_USEC_NONE)
-                field_uint(&b, "SERROR_TAKEN_AFTER_USEC=", r->taken_after_usec);
-        field_uint(&b, "SERROR_FATE_AFTER_USEC=", r->fate_after_usec);
-        field_uint(&b, "SERROR_REACTION_WINDOW_USEC=", r->reaction_window_usec);
+        field_str(&b, "SERROR_FATE=", fate_to_string(r->reaction.fate), 32);
+        if (r->reaction.taken_after_usec != REACTION_USEC_NONE)
+                field_uint(&b, "SERROR_TAKEN_AFTER_USEC=", r->reaction.taken_after_usec);
+        field_uint(&b, "SERROR_FATE_AFTER_USEC=", r->reaction.fate_after_usec);
+        field_uint(&b, "SERROR_REACTION_WINDOW_USEC=", r->reaction.window_usec);
         field_str(&b, "SERROR_ORIGIN=", r->origin, 60);
 
-        reaction_format(r->reaction, r->taken_after_usec, r->fate, r->fate_after_usec, r->reaction_window_usec, what,
-                        sizeof(what));
+        reaction_format(&r->reaction, what, sizeof(what));
         snprintf(message, sizeof(message), "Injection %" PRIu64 " of %s into %s vcpu %" PRIu32 ": %s.", r->id,
                  r->syndrome, r->vm, r->vcpu, what);
         log_fields(level, SERROR_MESSAGE_ID_REACTION, message, b.fields);
@@ -74,10 +77,11 @@ static void watch_finish(ReactionWatch *w, Fate fate, uint64_t when_usec) {
         Manager *m = w->manager;
         InjectionRecord *r = &w->record;
 
-        r->reaction = REACTION_DONE;
-        r->fate = fate;
-        r->fate_after_usec = fate == FATE_RUNNING ? r->reaction_window_usec :
-                             when_usec > w->request_usec ? when_usec - w->request_usec : 0;
+        r->reaction.state = REACTION_DONE;
+        r->reaction.fate = fate;
+        r->reaction.fate_after_usec = fate == FATE_RUNNING          ? r->reaction.window_usec :
+                                      when_usec > w->request_usec ? when_usec - w->request_usec :
+                                                                    0;
         m->counters[_COUNTER_FATE_FIRST + fate]++;
         (void) history_update(&m->history, r);
         reaction_log(r);
@@ -109,7 +113,7 @@ int reaction_watch_start(Manager *m, VM *vm, const InjectionRecord *r, const Inj
                 .done = done,
                 .userdata = userdata,
         };
-        ev_timer_init(&w->window, on_window_end, (double) r->reaction_window_usec / 1e6, 0.);
+        ev_timer_init(&w->window, on_window_end, (double) r->reaction.window_usec / 1e6, 0.);
         ev_timer_start(m->loop, &w->window);
         LIST_PREPEND(vm->reactions, w);
         if (i->has_early_fate)
@@ -131,8 +135,8 @@ static void handle_taken(Manager *m, VM *vm, const AttachReaction *rc) {
         Injection *i;
 
         if (w) {
-                if (w->record.taken_after_usec == REACTION_USEC_NONE)
-                        w->record.taken_after_usec = after;
+                if (w->record.reaction.taken_after_usec == REACTION_USEC_NONE)
+                        w->record.reaction.taken_after_usec = after;
                 return;
         }
         /* The agent may send it before the INJECT_RESULT leaves its batch. */
@@ -144,14 +148,27 @@ static void handle_taken(Manager *m, VM *vm, const AttachReaction *rc) {
         /* After its window (the guest had SErrors masked): the history still learns it, and
          * stop-all no longer counts it as pending. */
         rec = history_find(&m->history, rc->inject_id);
-        if (rec && streq(rec->vm, vm->name) && rec->taken_after_usec == REACTION_USEC_NONE) {
-                rec->taken_after_usec = after;
+        if (rec && streq(rec->vm, vm->name) && rec->reaction.taken_after_usec == REACTION_USEC_NONE) {
+                rec->reaction.taken_after_usec = after;
                 log_debug("VM %s: request %" PRIu64 " taken after %" PRIu64 " us, after its window.", vm->name,
                           rc->inject_id, after);
                 return;
         }
         log_debug("VM %s: a TAKEN for request %" PRIu64 ", which has no open window; dropped.", vm->name,
                   rc->inject_id);
+}
+
+static void handle_unwatched(VM *vm, const AttachReaction *rc) {
+        ReactionWatch *w = watch_find(vm, rc->inject_id);
+        Injection *i;
+
+        if (w) {
+                w->record.reaction.taken_watched = false;
+                return;
+        }
+        i = injection_find(vm, rc->inject_id);
+        if (i)
+                i->early_unwatched = true;
 }
 
 static void handle_exit(Manager *m, VM *vm, const AttachReaction *rc) {
@@ -183,6 +200,9 @@ void reaction_handle_notice(Manager *m, VM *vm, const AttachReaction *rc) {
                 break;
         case ATTACH_REACTION_EXIT:
                 handle_exit(m, vm, rc);
+                break;
+        case ATTACH_REACTION_UNWATCHED:
+                handle_unwatched(vm, rc);
                 break;
         }
 }

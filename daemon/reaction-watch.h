@@ -25,9 +25,10 @@ typedef struct ReactionWatch {
 } ReactionWatch;
 
 /* Before the outcome is recorded: is there anything to watch (an SError
- * landed), and what is known already (delivered at once, or the agent's
- * early TAKEN). Sets r's reaction fields. */
-void reaction_begin(InjectionRecord *r, const Injection *i);
+ * landed), can taking it be seen (vm's agent, NULL once gone), and what is
+ * known already (delivered at once, or the agent's early TAKEN). Sets
+ * r->reaction. */
+void reaction_begin(InjectionRecord *r, const Injection *i, const VM *vm);
 
 /* After the outcome is recorded, for an r that reaction_begin() left
  * WATCHING: open its window on vm. done, if not NULL, runs once with the

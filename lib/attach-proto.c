@@ -492,11 +492,16 @@ static int reaction_validate(const AttachReaction *rc, serror_diag *diag) {
                 return r;
         switch (rc->kind) {
         case ATTACH_REACTION_TAKEN:
+        case ATTACH_REACTION_UNWATCHED:
                 if (rc->inject_id == 0)
-                        return diag_fail(diag, -EINVAL, "REACTION taken without the INJECT's request id");
+                        return diag_fail(diag, -EINVAL, "REACTION %s without the INJECT's request id",
+                                         rc->kind == ATTACH_REACTION_TAKEN ? "taken" : "unwatched");
                 if (rc->exit_reason != 0 || rc->event_type != 0)
-                        return diag_fail(diag, -EINVAL, "REACTION taken with an exit reason (%" PRIu32 ", %" PRIu32 ")",
-                                         rc->exit_reason, rc->event_type);
+                        return diag_fail(diag, -EINVAL, "REACTION %s with an exit reason (%" PRIu32 ", %" PRIu32 ")",
+                                         rc->kind == ATTACH_REACTION_TAKEN ? "taken" : "unwatched", rc->exit_reason,
+                                         rc->event_type);
+                if (rc->kind == ATTACH_REACTION_UNWATCHED && rc->after_ns != 0)
+                        return diag_fail(diag, -EINVAL, "REACTION unwatched with a time");
                 return 0;
         case ATTACH_REACTION_EXIT:
                 if (rc->exit_reason == 0)
@@ -1003,8 +1008,9 @@ static int decode_reaction(WireReader *r, AttachReaction *rc, serror_diag *diag)
             !get_le32(r, &rc->event_type) || !get_le64(r, &rc->inject_id) || !get_le64(r, &rc->after_ns))
                 return short_payload("REACTION", diag);
         /* Range-check before the value becomes an enum. */
-        if (kind != ATTACH_REACTION_TAKEN && kind != ATTACH_REACTION_EXIT)
-                return diag_fail(diag, -EBADMSG, "unknown REACTION kind %" PRIu32 " (known: 1 taken, 2 exit)", kind);
+        if (kind != ATTACH_REACTION_TAKEN && kind != ATTACH_REACTION_EXIT && kind != ATTACH_REACTION_UNWATCHED)
+                return diag_fail(diag, -EBADMSG, "unknown REACTION kind %" PRIu32 " (known: 1 taken, 2 exit, 3 unwatched)",
+                                 kind);
         rc->kind = (AttachReactionKind) kind;
         return 0;
 }

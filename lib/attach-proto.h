@@ -161,6 +161,7 @@ typedef struct AttachInjectResult {
 typedef enum AttachReactionKind {
         ATTACH_REACTION_TAKEN = 1, /* the guest took the SError an INJECT left pending */
         ATTACH_REACTION_EXIT = 2,  /* KVM_RUN returned an exit that stops or ends the VM */
+        ATTACH_REACTION_UNWATCHED = 3, /* an INJECT left an SError pending that the agent cannot see taken */
 } AttachReactionKind;
 
 /* kvm_run.exit_reason KVM_EXIT_SYSTEM_EVENT, the one exit whose event_type
@@ -172,7 +173,7 @@ typedef struct AttachReaction {
         AttachReactionKind kind;
         uint32_t exit_reason; /* EXIT: kvm_run.exit_reason, non-zero; TAKEN: 0 */
         uint32_t event_type;  /* EXIT with ATTACH_KVM_EXIT_SYSTEM_EVENT: kvm_run.system_event.type; else 0 */
-        uint64_t inject_id;   /* TAKEN: the INJECT's request id, non-zero; EXIT: 0 */
+        uint64_t inject_id;   /* TAKEN, UNWATCHED: the INJECT's request id, non-zero; EXIT: 0 */
         /* TAKEN: ns from the INJECT_RESULT's done to the vcpu's first return
          * from KVM_RUN after which the SError read clear; EXIT: 0. */
         uint64_t after_ns;

@@ -12,10 +12,10 @@
 /* One injection outcome (serrord(8), "D-BUS INTERFACE"): id, requested, vm, vcpu,
  * syndrome, iss, has_esr, mode, outcome, errno, message, before, written, after,
  * latency, agent time, origin, and what the guest did (serrord(8), "REACTIONS"):
- * state ("none", "watching", "done"), window, taken after, fate ("" until done),
- * fate after; a time not known is UINT64_MAX. A machine check's record holds
+ * state ("none", "watching", "done"), whether taking it is watched, window,
+ * taken after, fate ("" until done), fate after; a time not known is UINT64_MAX. A machine check's record holds
  * MCG_STATUS in the states and MCi_STATUS in written (serrord(8), "INJECTION"). */
-#define SERROR_BUS_INJECTION_RECORD_SIGNATURE "ttsusubssis(bbbt)(bbt)(bbbt)tts(sttst)"
+#define SERROR_BUS_INJECTION_RECORD_SIGNATURE "ttsusubssis(bbbt)(bbt)(bbbt)tts(sbttst)"
 /* One policy: name, state, source, seed generated, seed, started, next, sent,
  * refused, landed, failed, and why it stopped itself ("" unless its state is
  * "halted": its stop_when held). */

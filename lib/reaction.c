@@ -114,36 +114,47 @@ void reaction_format_duration(uint64_t usec, char *buf, size_t size) {
                 snprintf(buf, size, "%" PRIu64 " s", (usec + 500000) / 1000000);
 }
 
-void reaction_format(ReactionState state, uint64_t taken_after_usec, Fate fate, uint64_t fate_after_usec,
-                     uint64_t window_usec, char *buf, size_t size) {
+void reaction_format(const Reaction *r, char *buf, size_t size) {
         char taken[32], after[32], window[32];
-        const char *what = fate_describe(fate) ?: "?";
+        const char *what = fate_describe(r->fate) ?: "?";
 
-        if (state == REACTION_NONE) {
+        if (r->state == REACTION_NONE) {
                 snprintf(buf, size, "no SError reached the guest: nothing to watch");
                 return;
         }
-        reaction_format_duration(window_usec, window, sizeof(window));
-        if (taken_after_usec != REACTION_USEC_NONE) {
-                reaction_format_duration(taken_after_usec, taken, sizeof(taken));
-                if (state == REACTION_WATCHING)
+        reaction_format_duration(r->window_usec, window, sizeof(window));
+        if (r->taken_after_usec != REACTION_USEC_NONE) {
+                reaction_format_duration(r->taken_after_usec, taken, sizeof(taken));
+                if (r->state == REACTION_WATCHING)
                         snprintf(buf, size, "the guest took it after %s; still watching", taken);
-                else if (fate == FATE_RUNNING)
+                else if (r->fate == FATE_RUNNING)
                         snprintf(buf, size, "the guest took it after %s; %s for %s", taken, what, window);
                 else {
                         /* The fate is timed from the request; "later" reads from the take. */
-                        reaction_format_duration(fate_after_usec >= taken_after_usec ? fate_after_usec - taken_after_usec : 0,
+                        reaction_format_duration(r->fate_after_usec >= r->taken_after_usec ?
+                                                         r->fate_after_usec - r->taken_after_usec : 0,
                                                  after, sizeof(after));
                         snprintf(buf, size, "the guest took it after %s; %s %s later", taken, what, after);
                 }
                 return;
         }
-        if (state == REACTION_WATCHING)
+        if (!r->taken_watched) {
+                if (r->state == REACTION_WATCHING)
+                        snprintf(buf, size, "still watching");
+                else if (r->fate == FATE_RUNNING)
+                        snprintf(buf, size, "%s for %s", what, window);
+                else {
+                        reaction_format_duration(r->fate_after_usec, after, sizeof(after));
+                        snprintf(buf, size, "%s %s after the request", what, after);
+                }
+                return;
+        }
+        if (r->state == REACTION_WATCHING)
                 snprintf(buf, size, "the guest has not taken it yet; still watching");
-        else if (fate == FATE_RUNNING)
+        else if (r->fate == FATE_RUNNING)
                 snprintf(buf, size, "the guest did not take it within %s; %s", window, what);
         else {
-                reaction_format_duration(fate_after_usec, after, sizeof(after));
+                reaction_format_duration(r->fate_after_usec, after, sizeof(after));
                 snprintf(buf, size, "not seen taken; %s %s after the request", what, after);
         }
 }

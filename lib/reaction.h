@@ -2,6 +2,7 @@
 /* What a guest did after an injection (its "reaction"): the fates, how KVM exits map to them, and how they read. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,17 @@ typedef enum Fate {
 #define REACTION_KVM_SYSTEM_EVENT_CRASH 3u
 #define REACTION_KVM_SYSTEM_EVENT_WAKEUP 4u
 
+/* What the guest did after one injection, as serrord keeps and reports it. */
+typedef struct Reaction {
+        ReactionState state;
+        bool taken_watched;        /* the agent reports taking (an SError, on the vcpu-thread path) */
+        uint64_t window_usec;
+        uint64_t taken_after_usec; /* from the agent's write; REACTION_USEC_NONE: not seen taken */
+        Fate fate;                 /* once state is REACTION_DONE */
+        uint64_t fate_after_usec;  /* from the request to serrord learning the fate (for running:
+                                    * the window); REACTION_USEC_NONE until REACTION_DONE */
+} Reaction;
+
 /* "none", "watching", "done" or NULL. */
 const char *reaction_state_to_string(ReactionState s);
 int reaction_state_from_string(const char *s, ReactionState *ret);
@@ -69,7 +81,6 @@ static inline int reaction_exit_is_reported(uint32_t exit_reason, uint32_t event
 void reaction_format_duration(uint64_t usec, char *buf, size_t size);
 
 /* One reaction as a sentence: "the guest took it after 2.1 ms; the VM reset
- * 140 ms later", "the guest did not take it within 10 s; the VM kept running".
- * window_usec is what "within" reports when it was never taken. */
-void reaction_format(ReactionState state, uint64_t taken_after_usec, Fate fate, uint64_t fate_after_usec,
-                     uint64_t window_usec, char *buf, size_t size);
+ * 140 ms later", "the guest did not take it within 10 s; the VM kept running";
+ * where taking is not watched, only the fate: "the VM kept running for 10 s". */
+void reaction_format(const Reaction *r, char *buf, size_t size);

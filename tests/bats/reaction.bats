@@ -25,6 +25,11 @@ require_arm64_vmm() {
         [ "$(uname -m)" = aarch64 ] || skip "the test guest takes SErrors on arm64 only (the arm64 tier runs this)"
 }
 
+require_x86_vmm() {
+        [ "$(uname -m)" = x86_64 ] || skip "x86_64 only: machine checks are x86's (tests/e2e/x86-bats-tier runs it)"
+        require_vmm
+}
+
 reaction() {
         jq -r ".[0].reaction.$1" <<<"$output"
 }
@@ -54,9 +59,13 @@ reaction() {
         [ "$(jq -r '[.[] | select(.reaction.fate == "running")] | length' <<<"$output")" = 2 ]
         run serrorctl status --json
         [ "$(jq -r '.counters["fate-running"]' <<<"$output")" = 2 ]
-        # Read pending right after the write, but taken since: stop-all does not list it.
+        # Read pending right after the write, but taken since: stop-all does not list it, and
+        # it says what the guests did.
         run serrorctl stop-all --json
         [ "$(jq -c .pending <<<"$output")" = "[]" ]
+        [ "$(jq -c '[.fates.running, .fates.reset]' <<<"$output")" = "[2,0]" ]
+        run serrorctl stop-all
+        assert_line "What the guests did after the injections so far: 2 running."
         grep -q "the VM kept running" "$DIR/serrord.log"
 
         # A dry run put nothing in front of the guest: nothing to watch, no wait.
@@ -85,6 +94,34 @@ reaction() {
         wait_until 50 bash -c "\"$SERRORCTL\" history --json | jq -e '.[0].reaction.taken_after_usec > 300000' >/dev/null"
         run serrorctl stop-all --json
         [ "$(jq -c .pending <<<"$output")" = "[]" ]
+}
+
+@test "a VMM that does not call before_run: the agent says it cannot see taking, and nobody claims it was not taken" {
+        require_arm64_vmm
+        start_vmm vm-worker 4 --vcpus=1 --no-pre-run
+        wait_until 50 vm_vcpus_are vm-worker "[0]"
+        # Masked, so that the read after the write always finds it pending.
+        echo "mask 0" >&4
+        wait_until 50 grep -q '"event":"mask"' "$DIR/vm-worker.out"
+        run serrorctl inject --json --wait-reaction=300ms vm-worker ce
+        assert_success
+        [ "$(jq -r '.[0].outcome' <<<"$output")" = injected ]
+        [ "$(reaction taken_watched)" = false ]
+        [ "$(reaction taken_after_usec)" = null ]
+        [ "$(reaction fate)" = running ]
+        [ "$(reaction text)" = "the VM kept running for 300 ms" ]
+}
+
+@test "x86: a machine check on a guest with CR4.MCE clear gives fate triple-fault" {
+        require_x86_vmm
+        start_vmm vm-tf 4 --vcpus=1 --no-cr4-mce
+        wait_until 100 vm_vcpus_are vm-tf "[0]"
+        run serrorctl inject --json --wait-reaction=5s vm-tf srao
+        assert_success
+        [ "$(reaction fate)" = triple-fault ] || fail "$output"
+        [ "$(reaction taken_watched)" = false ]
+        [[ "$(reaction text)" =~ ^the\ vcpu\ triple-faulted\ [0-9.]+\ (us|ms|s)\ after\ the\ request$ ]] || fail "$output"
+        ((  $(reaction fate_after_usec) < 5000000 ))
 }
 
 @test "a UER on a guest that resets on SError gives fate reset, timed" {

@@ -1022,8 +1022,12 @@ static void test_reaction(void) {
         check_wire_ok(&w, "REACTION exit: a PSCI reset (system event type 2)");
         w_reaction(&w, 0, ATTACH_REACTION_EXIT, 8, 0, 0, 0);
         check_wire_ok(&w, "REACTION exit: KVM_EXIT_SHUTDOWN, no event type");
-        w_reaction(&w, 0, 3, 0, 0, 7, 1);
-        check_wire_fails(&w, -EBADMSG, "REACTION of kind 3");
+        w_reaction(&w, 0, ATTACH_REACTION_UNWATCHED, 0, 0, 7, 0);
+        check_wire_ok(&w, "REACTION unwatched for INJECT 7");
+        w_reaction(&w, 0, ATTACH_REACTION_UNWATCHED, 0, 0, 7, 5);
+        check_wire_fails(&w, -EBADMSG, "REACTION unwatched with a time");
+        w_reaction(&w, 0, 4, 0, 0, 7, 1);
+        check_wire_fails(&w, -EBADMSG, "REACTION of kind 4");
         w_reaction(&w, 0, ATTACH_REACTION_TAKEN, 0, 0, 0, 1);
         check_wire_fails(&w, -EBADMSG, "REACTION taken without the INJECT's id");
         w_reaction(&w, 0, ATTACH_REACTION_TAKEN, 24, 2, 7, 1);

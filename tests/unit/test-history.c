@@ -32,10 +32,10 @@ int main(void) {
         {
                 /* A reaction ends after its outcome was kept: the record is replaced where it is. */
                 InjectionRecord r = record(6);
-                r.reaction = REACTION_DONE;
-                r.fate = FATE_RESET;
-                tap_ok(history_update(&h, &r) && history_get(&h, 1)->fate == FATE_RESET &&
-                               history_get(&h, 1)->reaction == REACTION_DONE && history_get(&h, 0)->id == 5 &&
+                r.reaction.state = REACTION_DONE;
+                r.reaction.fate = FATE_RESET;
+                tap_ok(history_update(&h, &r) && history_get(&h, 1)->reaction.fate == FATE_RESET &&
+                               history_get(&h, 1)->reaction.state == REACTION_DONE && history_get(&h, 0)->id == 5 &&
                                history_get(&h, 2)->id == 7 && h.count == 3,
                        "update replaces record 6 in place, leaving the order and the others alone");
                 r = record(2);

@@ -14,12 +14,19 @@ static void check_exit(uint32_t reason, uint32_t type, int want_r, Fate want, co
                r < 0 ? "untouched" : fate_to_string(f));
 }
 
-static void check_text(ReactionState state, uint64_t taken, Fate fate, uint64_t after, uint64_t window,
-                       const char *want) {
+static void check_text_watched(bool watched, ReactionState state, uint64_t taken, Fate fate, uint64_t after,
+                               uint64_t window, const char *want) {
+        Reaction r = { .state = state, .taken_watched = watched, .window_usec = window, .taken_after_usec = taken,
+                       .fate = fate, .fate_after_usec = after };
         char buf[160];
 
-        reaction_format(state, taken, fate, after, window, buf, sizeof(buf));
+        reaction_format(&r, buf, sizeof(buf));
         tap_ok(strcmp(buf, want) == 0, "\"%s\" (want \"%s\")", buf, want);
+}
+
+static void check_text(ReactionState state, uint64_t taken, Fate fate, uint64_t after, uint64_t window,
+                       const char *want) {
+        check_text_watched(true, state, taken, fate, after, window, want);
 }
 
 static void check_duration(uint64_t usec, const char *want) {
@@ -83,5 +90,12 @@ int main(void) {
                    "the guest took it after 1.5 ms; still watching");
         check_text(REACTION_NONE, REACTION_USEC_NONE, FATE_UNKNOWN, REACTION_USEC_NONE, 10000000,
                    "no SError reached the guest: nothing to watch");
+        /* A machine check, or an agent without the vcpu-thread path: taking is not watched. */
+        check_text_watched(false, REACTION_DONE, REACTION_USEC_NONE, FATE_RUNNING, 10000000, 10000000,
+                           "the VM kept running for 10.00 s");
+        check_text_watched(false, REACTION_DONE, REACTION_USEC_NONE, FATE_TRIPLE_FAULT, 2500, 10000000,
+                           "the vcpu triple-faulted 2.5 ms after the request");
+        check_text_watched(false, REACTION_WATCHING, REACTION_USEC_NONE, FATE_UNKNOWN, REACTION_USEC_NONE, 10000000,
+                           "still watching");
         return tap_done();
 }
