@@ -158,6 +158,7 @@ static void record_init(InjectionRecord *rec, Manager *m, VM *vm, uint32_t vcpu,
         };
         memcpy(rec->vm, vm->name, sizeof(rec->vm));
         snprintf(rec->origin, sizeof(rec->origin), "%s", p->origin ?: "");
+        rec->policy_id = p->policy_id;
         if (p->mce) {
                 rec->is_mce = true;
                 rec->mce = *p->mce;

@@ -37,6 +37,7 @@ typedef struct InjectionRecord {
         uint64_t latency_usec;   /* serrord: request to outcome */
         uint64_t agent_usec;     /* agent: vcpu reached to done (0 if never reached) */
         char origin[64];         /* "serrorctl", or the policy's name */
+        uint64_t policy_id;      /* the LoadedPolicy's id that sent it; 0 for serrorctl */
 
         Reaction reaction; /* what the guest did after it (reaction-watch.c), filled in as it comes */
 } InjectionRecord;
@@ -77,6 +78,7 @@ typedef struct InjectionParams {
         uint64_t timeout_usec;
         bool dry_run;
         const char *origin;
+        uint64_t policy_id; /* 0: not a policy's */
         bool guards_passed; /* the caller ran guards_check_all() for the whole call */
         uint64_t reaction_window_usec; /* 0: REACTION_WINDOW_DEFAULT_USEC */
         reaction_done_fn reaction_done;  /* NULL: nobody waits for the reaction */

@@ -113,6 +113,7 @@ static void fire(LoadedPolicy *rp, const PlannedEvent *ev) {
                 .mode = ev->mode,
                 .timeout_usec = POLICY_INJECT_TIMEOUT_USEC,
                 .origin = rp->policy->name,
+                .policy_id = rp->id,
                 .reaction_window_usec = policy_stop_window_usec(&rp->policy->stop_when),
         };
         VM *vm;
@@ -329,7 +330,7 @@ LoadedPolicy *loaded_policy_free(LoadedPolicy *rp) {
 }
 
 void loaded_policies_reaction(Manager *m, const InjectionRecord *r) {
-        LoadedPolicy *rp = manager_find_policy(m, r->origin);
+        LoadedPolicy *rp = r->policy_id ? find_policy_by_id(m, r->policy_id) : NULL;
         PolicyReaction reaction;
         int k;
 
