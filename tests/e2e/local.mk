@@ -26,6 +26,7 @@ EXTRA_DIST += $(e2e_tests) $(x86_tests) \
 	tests/e2e/vmm-selftest.guest \
 	tests/e2e/cross-build \
 	tests/e2e/mkserror-initramfs \
+	tests/e2e/mkl2-initramfs \
 	tests/e2e/guest-lib.sh \
 	tests/e2e/arm64-tier.guest \
 	tests/e2e/bats-tier.guest \
