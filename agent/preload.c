@@ -33,7 +33,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -304,6 +303,10 @@ static void vcpu_adopt(int fd, PreloadVcpu *v, uint32_t index, pid_t tid) {
         atomic_store(&v->tid, tid);
         r = serror_agent_add_vcpu(a, index, fd, tid, config.kick_signal);
         if (r == -EEXIST) {
+                /* The other fd no longer holds it: its close must not remove this one. */
+                for (int other = 0; other < PRELOAD_FDS_MAX; other++)
+                        if (&vcpus[other] != v && atomic_load(&vcpus[other].index_plus1) == index + 1)
+                                atomic_store(&vcpus[other].added, false);
                 (void) serror_agent_remove_vcpu(a, index);
                 r = serror_agent_add_vcpu(a, index, fd, tid, config.kick_signal);
         }
@@ -324,12 +327,10 @@ static int vcpu_run(int fd, PreloadVcpu *v, uint32_t index_plus1, unsigned long 
 
         if (_unlikely_(atomic_load_explicit(&v->tid, memory_order_relaxed) != tid))
                 vcpu_adopt(fd, v, index, tid);
-        if (_likely_(atomic_load_explicit(&v->added, memory_order_relaxed))) {
-                int saved = errno;
-
+        /* errno needs no saving: the real call below sets it when it fails,
+         * and nothing reads it when it succeeds. */
+        if (_likely_(atomic_load_explicit(&v->added, memory_order_relaxed)))
                 serror_agent_before_run(a, index);
-                errno = saved;
-        }
         r = real_ioctl(fd, request, 0);
         if (r == 0 && atomic_load_explicit(&v->added, memory_order_relaxed)) {
                 run = atomic_load_explicit(&v->run, memory_order_relaxed);
@@ -339,15 +340,27 @@ static int vcpu_run(int fd, PreloadVcpu *v, uint32_t index_plus1, unsigned long 
         return r;
 }
 
+/* The C library declares ioctl() variadic. On the two ABIs the agent runs
+ * on (AAPCS64 as Linux uses it, and x86-64 SysV) a variadic argument travels
+ * in the same register as a named one, so the third argument is taken as a
+ * named pointer: a variadic definition would spill every argument register,
+ * the vector ones included, on each of the VMM's ioctls. <sys/ioctl.h> is
+ * not included for that reason. */
+#if defined(__aarch64__) || defined(__x86_64__)
+int ioctl(int fd, unsigned long request, void *arg);
+_public_ int ioctl(int fd, unsigned long request, void *arg) {
+#else
+#include <sys/ioctl.h>
 _public_ int ioctl(int fd, unsigned long request, ...) {
-        unsigned int nr = (unsigned int) request;
         va_list ap;
         void *arg;
-        int r;
 
         va_start(ap, request);
         arg = va_arg(ap, void *);
         va_end(ap);
+#endif
+        unsigned int nr = (unsigned int) request;
+        int r;
 
         if (nr == KVM_RUN) {
                 PreloadVcpu *v = vcpu_of_fd(fd);

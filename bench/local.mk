@@ -8,11 +8,11 @@
 BENCH_RUNS = 100
 BENCH_WIDE_ROUNDS = 4
 
-EXTRA_DIST += bench/run-bench bench/bench.guest bench/repeat.c bench/run-host-bench bench/host-bench.guest
+EXTRA_DIST += bench/run-bench bench/bench.guest bench/repeat.c bench/kvm-run.c bench/run-host-bench bench/host-bench.guest
 
 bench: all
 	$(MAKE) $(AM_MAKEFLAGS) $(check_PROGRAMS)
-	abs_top_builddir='$(abs_top_builddir)' BENCH_RUNS='$(BENCH_RUNS)' BENCH_WIDE_ROUNDS='$(BENCH_WIDE_ROUNDS)' \
+	abs_top_builddir='$(abs_top_builddir)' CC='$(CC)' BENCH_RUNS='$(BENCH_RUNS)' BENCH_WIDE_ROUNDS='$(BENCH_WIDE_ROUNDS)' \
 		$(SHELL) $(top_srcdir)/bench/run-bench
 	abs_top_builddir='$(abs_top_builddir)' abs_top_srcdir='$(abs_top_srcdir)' $(SHELL) $(top_srcdir)/bench/run-host-bench
 
