@@ -95,16 +95,20 @@ static void *next_symbol(const char *name) {
         return dlsym(RTLD_NEXT, name);
 }
 
-/* Resolved on first use too: another library's constructor may call ioctl()
- * or mmap() before ours has run. */
-static ioctl_fn ioctl_next(void) {
-        ioctl_fn f = __atomic_load_n(&real_ioctl, __ATOMIC_RELAXED);
+/* The next definition of name, resolved into *slot on first use too:
+ * another library's constructor may call ioctl() or mmap() before ours. */
+static void *next_cached(void **slot, const char *name) {
+        void *f = __atomic_load_n(slot, __ATOMIC_RELAXED);
 
         if (_unlikely_(!f)) {
-                f = (ioctl_fn) next_symbol("ioctl");
-                __atomic_store_n(&real_ioctl, f, __ATOMIC_RELAXED);
+                f = next_symbol(name);
+                __atomic_store_n(slot, f, __ATOMIC_RELAXED);
         }
         return f;
+}
+
+static ioctl_fn ioctl_next(void) {
+        return (ioctl_fn) next_cached((void **) &real_ioctl, "ioctl");
 }
 
 static pid_t self_tid(void) {
@@ -390,34 +394,18 @@ static void *mmap_common(mmap_fn next, void *addr, size_t length, int prot, int 
 }
 
 _public_ void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset) {
-        mmap_fn next = __atomic_load_n(&real_mmap, __ATOMIC_RELAXED);
-
-        if (_unlikely_(!next)) {
-                next = (mmap_fn) next_symbol("mmap");
-                __atomic_store_n(&real_mmap, next, __ATOMIC_RELAXED);
-        }
-        return mmap_common(next, addr, length, prot, flags, fd, offset);
+        return mmap_common((mmap_fn) next_cached((void **) &real_mmap, "mmap"), addr, length, prot, flags, fd, offset);
 }
 
 _public_ void *mmap64(void *addr, size_t length, int prot, int flags, int fd, off_t offset) {
-        mmap_fn next = __atomic_load_n(&real_mmap64, __ATOMIC_RELAXED);
-
-        if (_unlikely_(!next)) {
-                next = (mmap_fn) next_symbol("mmap64");
-                __atomic_store_n(&real_mmap64, next, __ATOMIC_RELAXED);
-        }
-        return mmap_common(next, addr, length, prot, flags, fd, offset);
+        return mmap_common((mmap_fn) next_cached((void **) &real_mmap64, "mmap64"), addr, length, prot, flags, fd,
+                           offset);
 }
 
 _public_ int close(int fd) {
-        close_fn next = __atomic_load_n(&real_close, __ATOMIC_RELAXED);
         PreloadVcpu *v = vcpu_of_fd(fd);
 
         if (v && atomic_load_explicit(&v->index_plus1, memory_order_relaxed) != 0)
                 vcpu_forget(v);
-        if (_unlikely_(!next)) {
-                next = (close_fn) next_symbol("close");
-                __atomic_store_n(&real_close, next, __ATOMIC_RELAXED);
-        }
-        return next(fd);
+        return ((close_fn) next_cached((void **) &real_close, "close"))(fd);
 }
