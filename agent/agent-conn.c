@@ -92,6 +92,8 @@ static uint32_t hello_capabilities(serror_agent *a) {
         if (agent_kvm_mce_supported())
                 caps |= ATTACH_CAP_MCE;
         caps |= ATTACH_CAP_REACTION;
+        if (a->proxy_pid > 0)
+                caps |= ATTACH_CAP_PTRACE;
         return caps;
 }
 
@@ -135,7 +137,7 @@ void agent_conn_connect(serror_agent *a) {
         m.type = ATTACH_MSG_HELLO;
         m.request_id = a->hello_id = conn_next_id(a);
         m.hello = a->hello;
-        m.hello.vmm_pid = getpid();
+        m.hello.vmm_pid = a->proxy_pid > 0 ? a->proxy_pid : getpid();
         m.hello.arch = attach_arch_native();
         m.hello.capabilities = hello_capabilities(a);
         r = agent_conn_queue(a, &m);

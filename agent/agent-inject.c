@@ -496,7 +496,7 @@ static void request_start(serror_agent *a, AgentVcpu *v, AgentRequest *req) {
         }
         /* Checked at add time too; a VMM that reset it since would be killed
          * by the kick (DOMAIN.md 5). */
-        if (!agent_signal_has_handler(v->kick_signal)) {
+        if (!agent_kick_signal_usable(a, v->kick_signal)) {
                 agent_exec_fail(&req->exec, -EINVAL, "the kick signal %d of vcpu %u has no handler in the VMM any more",
                                 v->kick_signal, v->index);
                 req->state = AGENT_REQ_DONE;
@@ -600,9 +600,9 @@ static uint64_t vcpu_kick(serror_agent *a, AgentVcpu *v, uint64_t now) {
                 v->last_kick_ns = now;
                 if (head)
                         head->kicks++;
-                if (tgkill(getpid(), tid, v->kick_signal) < 0) {
-                        int r = negative_errno();
+                int r = agent_kick_thread(a, tid, v->kick_signal);
 
+                if (r < 0) {
                         if (!v->kick_failure_logged)
                                 agent_log(a, SERROR_AGENT_LOG_WARNING, "cannot kick vcpu %u (thread %d, signal %d): %s",
                                           v->index, (int) tid, v->kick_signal, agent_strerror(r, buf, sizeof(buf)));
@@ -884,7 +884,7 @@ void agent_inject_free_all(serror_agent *a) {
                         if (job_is_done(job) || !v || !v->present || v->job != job)
                                 continue;
                         waiting = true;
-                        (void) tgkill(getpid(), v->tid, v->kick_signal);
+                        (void) agent_kick_thread(a, v->tid, v->kick_signal);
                 }
                 if (!waiting)
                         break;

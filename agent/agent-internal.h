@@ -289,6 +289,11 @@ struct serror_agent {
 
         unsigned n_watching; /* vcpus with a taken watch open */
 
+        /* The attach-by-pid helper (serror-attach-pid): the VMM is this other
+         * process, its vcpu ioctls run there by ptrace (agent_kvm_set_ioctl())
+         * and need no kicks. 0 for an agent inside its VMM. */
+        pid_t proxy_pid;
+
         int esr_cap; /* 1, 0, -1 unknown */
         int64_t mce_cap; /* MCG_CAP features KVM offers, -1 unknown */
         atomic_bool any_pre_run;
@@ -361,10 +366,25 @@ void agent_inject_vcpu_removed(serror_agent *a, AgentVcpu *v);
 void agent_inject_stop(serror_agent *a);
 /* True when the calling process has a handler for sig (not SIG_DFL or SIG_IGN). */
 bool agent_signal_has_handler(int sig);
+/* True when a kick with sig cannot kill the VMM: it has a handler, or
+ * (helper) the agent never kicks; serrord checks the VMM's handler then. */
+bool agent_kick_signal_usable(serror_agent *a, int sig);
+/* tgkill() of a VMM thread: 0 or -errno. The helper does not kick (0). */
+int agent_kick_thread(serror_agent *a, pid_t tid, int sig);
 /* On serror_agent_before_run()'s slow path. */
 void agent_inject_before_run(serror_agent *a, AgentVcpu *v);
 /* serror_agent_free(): leave stuck workers to finish alone. */
 void agent_inject_free_all(serror_agent *a);
+
+/* ---------------------------------------------------------------- the attach-by-pid helper */
+
+/* serror_agent_new() for the helper: the agent speaks for process vmm_pid
+ * (HELLO's pid, capability PTRACE) and never kicks its threads. */
+int agent_new_proxy(const serror_agent_options *options, pid_t vmm_pid, serror_agent **ret);
+/* True once serrord detached the VM (the operator's detach): the helper's cue to end. */
+bool agent_is_detached_by_operator(serror_agent *a);
+/* How many vcpus serrord has accepted on the current connection. */
+unsigned agent_count_attached_vcpus(serror_agent *a);
 
 /* ---------------------------------------------------------------- agent-watch.c */
 

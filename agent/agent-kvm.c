@@ -12,8 +12,19 @@
 #include "agent-kvm.h"
 #include "macro.h"
 
+static AgentKvmIoctlFn ioctl_fn;
+static void *ioctl_userdata;
+
+void agent_kvm_set_ioctl(AgentKvmIoctlFn fn, void *userdata) {
+        ioctl_fn = fn;
+        ioctl_userdata = userdata;
+}
+
 int agent_kvm_ioctl_raw(int fd, unsigned long request, void *arg) {
         int r;
+
+        if (ioctl_fn)
+                return ioctl_fn(ioctl_userdata, fd, request, arg);
 
         /* vcpu ioctls only return EINTR for a fatal signal (mutex_lock_killable); retrying is harmless. */
         do

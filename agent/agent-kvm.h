@@ -11,6 +11,13 @@
 /* Room for any message these functions write; same bound as the wire's. */
 #define AGENT_KVM_MESSAGE_MAX (ATTACH_MESSAGE_MAX + 1)
 
+/* The attach-by-pid helper's vcpu ioctls run as a thread of the VMM, by
+ * ptrace: fn gets every ioctl this file makes and returns its result or
+ * -errno. Set once, before any agent exists; an agent inside its VMM never
+ * sets it. */
+typedef int (*AgentKvmIoctlFn)(void *userdata, int fd, unsigned long request, void *arg);
+void agent_kvm_set_ioctl(AgentKvmIoctlFn fn, void *userdata);
+
 /* Raw: the ioctl's result, or -errno (never -0). */
 int agent_kvm_ioctl_raw(int fd, unsigned long request, void *arg);
 /* Checked: the same, and on failure a message that names the ioctl. */

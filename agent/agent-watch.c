@@ -118,7 +118,7 @@ uint64_t agent_watch_run(serror_agent *a, AgentVcpu *v, uint64_t now) {
                 if (tid <= 0)
                         tid = v->tid;
                 /* A failed kick only makes the time taken coarser; the request path logs kick failures. */
-                (void) tgkill(getpid(), tid, v->kick_signal);
+                (void) agent_kick_thread(a, tid, v->kick_signal);
                 v->watch_last_kick_ns = now;
                 due = agent_time_add(now, period);
         }

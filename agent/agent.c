@@ -87,6 +87,16 @@ bool agent_signal_has_handler(int sig) {
         return sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN;
 }
 
+bool agent_kick_signal_usable(serror_agent *a, int sig) {
+        return a->proxy_pid > 0 || agent_signal_has_handler(sig);
+}
+
+int agent_kick_thread(serror_agent *a, pid_t tid, int sig) {
+        if (a->proxy_pid > 0)
+                return 0;
+        return tgkill(getpid(), tid, sig) < 0 ? negative_errno() : 0;
+}
+
 int agent_block_signals(sigset_t *ret_old) {
         sigset_t all;
         int r;
@@ -389,7 +399,7 @@ static void agent_destroy(serror_agent *a) {
         free(a);
 }
 
-_public_ int serror_agent_new(const serror_agent_options *options, serror_agent **ret) {
+static int agent_new(const serror_agent_options *options, pid_t proxy_pid, serror_agent **ret) {
         serror_agent_options o;
         serror_agent *a;
         int r;
@@ -405,6 +415,7 @@ _public_ int serror_agent_new(const serror_agent_options *options, serror_agent 
                 return -ENOMEM;
         a->log = o.log;
         a->log_userdata = o.log_userdata;
+        a->proxy_pid = proxy_pid;
 
         r = build_hello(&o, &a->hello);
         if (r >= 0)
@@ -428,6 +439,35 @@ _public_ int serror_agent_new(const serror_agent_options *options, serror_agent 
         agent_flush_logs(a);
         *ret = a;
         return 0;
+}
+
+_public_ int serror_agent_new(const serror_agent_options *options, serror_agent **ret) {
+        return agent_new(options, 0, ret);
+}
+
+int agent_new_proxy(const serror_agent_options *options, pid_t vmm_pid, serror_agent **ret) {
+        if (vmm_pid <= 0)
+                return -EINVAL;
+        return agent_new(options, vmm_pid, ret);
+}
+
+unsigned agent_count_attached_vcpus(serror_agent *a) {
+        unsigned n = 0;
+
+        agent_lock(a);
+        for (AgentVcpu *v = a->vcpus; v; v = v->all_next)
+                n += v->present && v->attach == AGENT_VCPU_ATTACHED;
+        agent_unlock(a);
+        return n;
+}
+
+bool agent_is_detached_by_operator(serror_agent *a) {
+        bool stopped;
+
+        agent_lock(a);
+        stopped = a->state == AGENT_CONN_STOPPED;
+        agent_unlock(a);
+        return stopped;
 }
 
 _public_ void serror_agent_free(serror_agent *a) {
@@ -466,7 +506,7 @@ _public_ int serror_agent_add_vcpu(serror_agent *a, uint32_t index, int vcpu_fd,
 
         agent_lock(a);
         /* doc/attach-protocol.md 5.2: never declare a kick nobody catches. */
-        if (!agent_signal_has_handler(kick_signal)) {
+        if (!agent_kick_signal_usable(a, kick_signal)) {
                 agent_log(a, SERROR_AGENT_LOG_ERR,
                           "vcpu %u: kick signal %d has no handler in this process; install it before adding the vcpu",
                           index, kick_signal);

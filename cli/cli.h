@@ -43,6 +43,11 @@ extern uint64_t arg_wait_reaction_usec; /* 0: --wait-reaction not given */
 extern bool arg_dry_run;
 /* history */
 extern const char *arg_vm;
+/* attach --pid (verb-attach.c) */
+extern pid_t arg_pid;
+extern const char *arg_name;
+extern const char *arg_labels;
+extern const char *arg_helper_log;
 
 typedef struct Verb {
         const char *name;
@@ -59,6 +64,7 @@ int verb_list(int argc, char *argv[]);
 int verb_inject(int argc, char *argv[]);
 int verb_history(int argc, char *argv[]);
 int verb_monitor(int argc, char *argv[]);
+int verb_attach(int argc, char *argv[]);
 int verb_detach(int argc, char *argv[]);
 int verb_decode(int argc, char *argv[]);
 int verb_encode(int argc, char *argv[]);

@@ -41,6 +41,23 @@ static const Verb verbs[] = {
           "Options:\n"
           "     --json[=short|pretty]  Print a JSON array (vcpus with thread ids and kick signals)\n"
           "     --no-legend            Omit the header and the summary line\n" },
+        { "attach", 0, 0, verb_attach, "--pid=PID", "Attach a running VMM that has no agent (QEMU without the preload)",
+          "Starts serror-attach-pid(8) for the VMM process PID: it finds the VMM's\n"
+          "vcpus and their threads, attaches them to serrord like an agent, and runs\n"
+          "each injection's ioctls on the vcpu's own thread by ptrace. It stays until\n"
+          "the VMM exits or the VM is detached (serrorctl detach NAME); no thread is\n"
+          "traced between injections. arm64 only. Needs root or CAP_SYS_PTRACE.\n"
+          "\n"
+          "Options:\n"
+          "     --pid=PID              The VMM process (required)\n"
+          "     --name=NAME            The VM's name (default: QEMU's -name, else PROGRAM-PID)\n"
+          "     --labels=K=V,...       Labels for the VM\n"
+          "     --helper-log=FILE      Append the helper's messages to FILE (each ioctl and\n"
+          "                            how long it stopped the thread); default: discarded\n"
+          "     --json[=short|pretty]  Print name, pid, vcpus and helper_pid as JSON\n"
+          "\n"
+          "Exit status 4 means no such process or no vcpus in it; 5 means it may not\n"
+          "be traced; 1 that serrord refused it (the reason is printed).\n" },
         { "detach", 1, 1, verb_detach, "VM", "Forget a VM: close every vcpu fd serrord holds for it",
           "Detaches VM (a name or a UUID): serrord closes its vcpu fds and tells the\n"
           "VMM's agent not to reconnect. The VM itself keeps running. Needs root or a\n"
@@ -224,6 +241,10 @@ enum {
         ARG_VM,
         ARG_SEED,
         ARG_FOR,
+        ARG_PID,
+        ARG_NAME,
+        ARG_LABELS,
+        ARG_HELPER_LOG,
 };
 static const struct option options[] = {
         { "help", no_argument, NULL, 'h' },
@@ -240,6 +261,10 @@ static const struct option options[] = {
         { "vm", required_argument, NULL, ARG_VM },
         { "seed", required_argument, NULL, ARG_SEED },
         { "for", required_argument, NULL, ARG_FOR },
+        { "pid", required_argument, NULL, ARG_PID },
+        { "name", required_argument, NULL, ARG_NAME },
+        { "labels", required_argument, NULL, ARG_LABELS },
+        { "helper-log", required_argument, NULL, ARG_HELPER_LOG },
         {},
 };
 
@@ -329,6 +354,22 @@ static int parse_argv(int argc, char *argv[]) {
                         r = policy_arg_for(optarg);
                         if (r < 0)
                                 return r;
+                        break;
+                case ARG_PID: {
+                        uint32_t pid;
+                        if (parse_u32(optarg, &pid) < 0 || pid == 0 || pid > INT32_MAX)
+                                return usage_error("invalid --pid '%s': expected a process id", optarg);
+                        arg_pid = (pid_t) pid;
+                        break;
+                }
+                case ARG_NAME:
+                        arg_name = optarg;
+                        break;
+                case ARG_LABELS:
+                        arg_labels = optarg;
+                        break;
+                case ARG_HELPER_LOG:
+                        arg_helper_log = optarg;
                         break;
                 case '?':
                         if (optopt >= 0x100)

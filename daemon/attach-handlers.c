@@ -51,14 +51,14 @@ static int resolve_vmm_tid(const Connection *c, pid_t tid, pid_t *ret) {
         char path[96];
         struct dirent *de;
 
-        if (c->vmm_ns_pid == c->peer.pid) {
-                snprintf(path, sizeof(path), "/proc/%d/task/%d", (int) c->peer.pid, (int) tid);
+        if (c->vmm_ns_pid == c->vmm_pid) {
+                snprintf(path, sizeof(path), "/proc/%d/task/%d", (int) c->vmm_pid, (int) tid);
                 if (access(path, F_OK) < 0)
                         return -ESRCH;
                 *ret = tid;
                 return 0;
         }
-        snprintf(path, sizeof(path), "/proc/%d/task", (int) c->peer.pid);
+        snprintf(path, sizeof(path), "/proc/%d/task", (int) c->vmm_pid);
         d = opendir(path);
         if (!d)
                 return -ESRCH;
@@ -67,7 +67,7 @@ static int resolve_vmm_tid(const Connection *c, pid_t tid, pid_t *ret) {
 
                 if (de->d_name[0] == '.')
                         continue;
-                snprintf(path, sizeof(path), "/proc/%d/task/%.20s/status", (int) c->peer.pid, de->d_name);
+                snprintf(path, sizeof(path), "/proc/%d/task/%.20s/status", (int) c->vmm_pid, de->d_name);
                 if (read_ns_pid(path, &ns_tid) == 0 && ns_tid == tid) {
                         *ret = (pid_t) atoi(de->d_name);
                         return 0;
@@ -92,6 +92,49 @@ static int signal_caught(pid_t pid, int sig) {
         return -EIO;
 }
 
+/* A ptrace helper must be able to trace any VMM itself: root, or
+ * CAP_SYS_PTRACE in its effective set (/proc/PID/status CapEff). */
+static bool peer_may_ptrace(const Connection *c) {
+        _cleanup_fclose_ FILE *f = NULL;
+        char path[64], line[256];
+        unsigned long long caps;
+
+        if (c->peer.uid == 0)
+                return true;
+        snprintf(path, sizeof(path), "/proc/%d/status", (int) c->peer.pid);
+        f = fopen(path, "re");
+        if (!f)
+                return false;
+        while (fgets(line, sizeof(line), f))
+                if (sscanf(line, "CapEff: %llx", &caps) == 1)
+                        return (caps >> 19) & 1; /* CAP_SYS_PTRACE */
+        return false;
+}
+
+/* HELLO with capability PTRACE: serror-attach-pid speaks for vmm_pid. */
+static int hello_helper_check(Connection *c, const AttachMsg *m) {
+        const AttachHello *h = &m->hello;
+        char path[64];
+
+        if (!peer_may_ptrace(c))
+                return connection_reply(c, m->request_id, EPERM,
+                             "HELLO speaks for pid %d by ptrace (capability PTRACE), which needs root or "
+                             "CAP_SYS_PTRACE; pid %d (uid %u) has neither",
+                             (int) h->vmm_pid, (int) c->peer.pid, (unsigned) c->peer.uid);
+        if (h->vmm_pid == c->peer.pid)
+                return connection_reply(c, m->request_id, EINVAL,
+                             "HELLO has capability PTRACE but speaks for its own pid %d", (int) h->vmm_pid);
+        snprintf(path, sizeof(path), "/proc/%d", (int) h->vmm_pid);
+        if (access(path, F_OK) < 0)
+                return connection_reply(c, m->request_id, ESRCH, "HELLO speaks for pid %d, which does not exist",
+                             (int) h->vmm_pid);
+        for (VM *vm = c->server->manager->vms; vm; vm = vm->next)
+                if (vm->pid == h->vmm_pid)
+                        return connection_reply(c, m->request_id, EEXIST, "pid %d is already attached as VM %s",
+                                     (int) h->vmm_pid, vm->name);
+        return 0;
+}
+
 static int handle_hello(Connection *c, const AttachMsg *m) {
         Manager *manager = c->server->manager;
         const AttachHello *h = &m->hello;
@@ -103,9 +146,15 @@ static int handle_hello(Connection *c, const AttachMsg *m) {
         if (h->arch != attach_arch_native())
                 return connection_reply(c, m->request_id, EINVAL, "HELLO says architecture %s, but this host is %s",
                              attach_arch_to_string(h->arch) ?: "?", attach_arch_to_string(attach_arch_native()) ?: "?");
-        /* The agent knows its pid as its own PID namespace numbers it: in a
-         * container that is not the pid SO_PEERCRED gives serrord. */
-        if (h->vmm_pid != c->peer.pid) {
+        bool via_helper = h->capabilities & ATTACH_CAP_PTRACE;
+
+        if (via_helper) {
+                r = hello_helper_check(c, m);
+                if (r != 0)
+                        return r;
+        } else if (h->vmm_pid != c->peer.pid) {
+                /* The agent knows its pid as its own PID namespace numbers it: in a
+                 * container that is not the pid SO_PEERCRED gives serrord. */
                 char status[64];
                 pid_t ns_pid;
 
@@ -123,12 +172,21 @@ static int handle_hello(Connection *c, const AttachMsg *m) {
                 return connection_reply(c, m->request_id, EDQUOT, "uid %u already has %u VMs attached (MaxVMsPerUser=)",
                              (unsigned) c->peer.uid, manager->config->max_vms_per_user);
 
-        r = vm_new(manager, c, h, c->peer.pid, c->peer.uid, &c->vm);
+        c->via_helper = via_helper;
+        c->vmm_pid = via_helper ? h->vmm_pid : c->peer.pid;
+        c->vmm_ns_pid = h->vmm_pid;
+        r = vm_new(manager, c, h, c->vmm_pid, c->peer.uid, &c->vm);
         if (r < 0)
                 return connection_reply(c, m->request_id, -r, "serrord could not register the VM: %s", strerror(-r));
-        c->vmm_ns_pid = h->vmm_pid;
         ev_timer_stop(manager->loop, &c->deadline);
-        if (c->vmm_ns_pid != c->peer.pid)
+        if (via_helper) {
+                char vmm_comm[ESCAPE_SIZE(PEER_COMM_MAX)];
+
+                connection_read_comm(c->vmm_pid, vmm_comm, sizeof(vmm_comm));
+                log_info("VM %s attached: pid %d (%s) through the ptrace helper pid %d (%s), uid %u, %u label(s).",
+                         h->name, (int) c->vmm_pid, vmm_comm, (int) c->peer.pid, c->peer_comm, (unsigned) c->peer.uid,
+                         h->n_labels);
+        } else if (c->vmm_ns_pid != c->peer.pid)
                 log_info("VM %s attached: pid %d (%d in its PID namespace) (%s), uid %u, %u label(s).", h->name,
                          (int) c->peer.pid, (int) c->vmm_ns_pid, c->peer_comm, (unsigned) c->peer.uid, h->n_labels);
         else
@@ -210,7 +268,7 @@ static int handle_vcpu_attach(Connection *c, const AttachMsg *m, int *fd) {
         if (r < 0)
                 return connection_reply(c, m->request_id, ESRCH, "thread %d is not a thread of the VMM (pid %d)", (int) a->tid,
                              (int) c->vmm_ns_pid);
-        r = peer_holds_fd(c->peer.pid, *fd);
+        r = peer_holds_fd(c->vmm_pid, *fd);
         if (r == -EXDEV)
                 return connection_reply(c, m->request_id, EXDEV, "vcpu %" PRIu32 " refused: the fd is a vcpu of another process",
                              a->vcpu);
@@ -220,9 +278,9 @@ static int handle_vcpu_attach(Connection *c, const AttachMsg *m, int *fd) {
                 log_notice_errno(r, "VM %s: cannot check with kcmp(2) that its vcpu fds are held by pid %d (uid %u): %m. "
                                  "serrord needs CAP_SYS_PTRACE for a VMM of another uid; the fd's type, vcpu index "
                                  "and thread are still checked.",
-                                 c->vm->name, (int) c->peer.pid, (unsigned) c->peer.uid);
+                                 c->vm->name, (int) c->vmm_pid, (unsigned) c->peer.uid);
         }
-        r = signal_caught(c->peer.pid, a->kick_signal);
+        r = signal_caught(c->vmm_pid, a->kick_signal);
         if (r == 0)
                 return connection_reply(c, m->request_id, EINVAL,
                              "the VMM does not handle signal %d (%s): a kick would kill it; install a handler first",

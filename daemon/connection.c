@@ -75,7 +75,7 @@ Connection *connection_free(Connection *c, const char *reason) {
                  * while a reaction window is open, and at most once per connection. */
                 c->vm->vmm_exited = pidfd_has_exited(c->pidfd, VMM_EXIT_WAIT_MS);
         if (c->vm) {
-                log_info("VM %s (pid %d) detached: %s.", c->vm->name, (int) c->peer.pid, reason);
+                log_info("VM %s (pid %d) detached: %s.", c->vm->name, (int) c->vm->pid, reason);
                 c->vm = vm_free(c->vm, reason);
         }
         ev_io_stop(loop, &c->io);
@@ -177,7 +177,7 @@ void connection_close_with_notice(Connection *c, int error, const char *message)
         /* The agent is not reading. The decision is final now: the VM and its
          * vcpu fds go at once; only the socket waits a little for the notice. */
         if (c->vm) {
-                log_info("VM %s (pid %d) detached: %s.", c->vm->name, (int) c->peer.pid, message);
+                log_info("VM %s (pid %d) detached: %s.", c->vm->name, (int) c->vm->pid, message);
                 c->vm = vm_free(c->vm, message);
         }
         c->close_after_flush = true;
@@ -278,9 +278,7 @@ static int pidfd_open_peer(pid_t pid) {
         return fd;
 }
 
-/* The peer's command name, escaped: the peer chose it (prctl(PR_SET_NAME)),
- * and it goes into log lines. */
-static void read_comm(pid_t pid, char *buf, size_t size) {
+void connection_read_comm(pid_t pid, char *buf, size_t size) {
         char path[64], raw[PEER_COMM_MAX + 1];
         _cleanup_close_ int fd = -EBADF;
         ssize_t n;
@@ -361,7 +359,7 @@ int connection_new(AttachServer *s, int fd, Connection **ret) {
         len = sizeof(groups);
         if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0)
                 n_groups = len / sizeof(gid_t);
-        read_comm(c->peer.pid, c->peer_comm, sizeof(c->peer_comm));
+        connection_read_comm(c->peer.pid, c->peer_comm, sizeof(c->peer_comm));
         connection_update_io(c);
 
         if (!access_list_allows(&s->access, c->peer.uid, c->peer.gid, groups, n_groups)) {

@@ -28,7 +28,9 @@ typedef struct Connection {
         char peer_comm[ESCAPE_SIZE(PEER_COMM_MAX)]; /* escaped */
 
         VM *vm; /* set by an accepted HELLO; owned */
-        pid_t vmm_ns_pid; /* the VMM's pid in its own PID namespace (peer.pid outside containers) */
+        pid_t vmm_pid;    /* the VMM as serrord sees it: the peer, or the process a ptrace helper speaks for */
+        pid_t vmm_ns_pid; /* the VMM's pid in its own PID namespace (vmm_pid outside containers and for a helper) */
+        bool via_helper;  /* HELLO had capability PTRACE: the peer is serror-attach-pid */
 
         AttachSendq out; /* answers and notices the socket has not taken yet */
         bool close_after_flush;
@@ -50,6 +52,9 @@ Connection *connection_free(Connection *c, const char *reason);
 /* Queue a message to the agent. 0 or a negative errno. */
 int connection_send(Connection *c, const AttachMsg *m);
 /* Queue a REPLY to request_id (0: a connection-level notice); error is an errno, 0 for success. */
+/* A process's command name, escaped: it chose it (prctl(PR_SET_NAME)), and
+ * it goes into log lines. "?" when it cannot be read. */
+void connection_read_comm(pid_t pid, char *buf, size_t size);
 int connection_reply(Connection *c, uint64_t request_id, int error, const char *fmt, ...) _printf_(4, 5);
 /* Queue a connection-level notice (REPLY with request id 0). */
 int connection_send_notice(Connection *c, int error, const char *message);

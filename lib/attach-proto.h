@@ -69,6 +69,7 @@ enum {
         ATTACH_CAP_AGENT_THREAD = 1u << 2, /* the agent runs its own thread (repeated-kick path) */
         ATTACH_CAP_MCE = 1u << 3,          /* the agent executes INJECT_MCE (x86 machine checks) */
         ATTACH_CAP_REACTION = 1u << 4,     /* the agent sends REACTION: when a guest took an SError, how KVM_RUN ended */
+        ATTACH_CAP_PTRACE = 1u << 5,       /* a privileged helper speaks for VMM pid, whose threads run the ioctls under ptrace */
 };
 
 /* The fixed header as it is on the wire, before any judgement beyond the magic. */

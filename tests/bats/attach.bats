@@ -30,6 +30,24 @@ serrord_fds() {
         ls "/proc/$SERRORD_PID/fd" | wc -l
 }
 
+# own_daemon NAME CONF: stop the file's shared serrord and start one with
+# serrord.conf CONF in a new directory $dir, its socket $SOCK open to all.
+own_daemon() {
+        dir=$(mktemp -d "/tmp/serror-$1.XXXXXX")
+        chmod 755 "$dir"
+        printf '%b' "$2" >"$dir/serrord.conf"
+        serror_daemon_stop "$SERROR_DIR"
+        serror_daemon_start "$dir" --attach-socket="$dir/attach.sock"
+        SOCK="$dir/attach.sock"
+        chmod 0777 "$SOCK"
+}
+
+# shared_daemon_back: own_daemon's serrord goes, the file's shared one comes back.
+shared_daemon_back() {
+        serror_daemon_stop "$dir"
+        rm -rf "$dir"
+        serror_daemon_start "$SERROR_DIR" --attach-socket="$(cat "$BATS_FILE_TMPDIR/sockdir")/attach.sock"
+}
 
 # vcpus_here N: N where real vcpus can be made, else 0 (the VM is attached with no vcpus:
 # its connection and pidfd still come and go).
@@ -209,12 +227,7 @@ check() {
 
 @test "limits: vcpus per VM, VMs per user, connections" {
         command -v setpriv >/dev/null || skip "setpriv is not installed"
-        dir=$(mktemp -d /tmp/serror-limits.XXXXXX)
-        chmod 755 "$dir"
-        printf '[Attach]\nMaxVcpusPerVM=2\nMaxVMsPerUser=1\nMaxConnections=3\nAllowUsers=65534\n' >"$dir/serrord.conf"
-        serror_daemon_stop "$SERROR_DIR"
-        serror_daemon_start "$dir" --attach-socket="$dir/attach.sock"
-        SOCK="$dir/attach.sock"
+        own_daemon limits '[Attach]\nMaxVcpusPerVM=2\nMaxVMsPerUser=1\nMaxConnections=3\nAllowUsers=65534\n'
         nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 
         if have_kvm; then
@@ -241,9 +254,65 @@ check() {
 
         for fd in 4 5 6; do eval "exec $fd>&-"; done
         wait_until 30 vm_count_is 0
-        serror_daemon_stop "$dir"
-        rm -rf "$dir"
-        serror_daemon_start "$SERROR_DIR" --attach-socket="$(cat "$BATS_FILE_TMPDIR/sockdir")/attach.sock"
+        shared_daemon_back
+}
+
+@test "a ptrace helper's HELLO (capability PTRACE): root may speak for another live pid, once; nobody may not" {
+        command -v setpriv >/dev/null || skip "setpriv is not installed"
+        # uid 65534 may attach its own VMs here, so that only the PTRACE check can refuse it.
+        own_daemon ptrace '[Attach]\nAllowUsers=65534\n'
+        sleep 600 </dev/null >/dev/null 2>&1 3>&- &
+        target=$!
+
+        run setpriv --reuid=65534 --regid=65534 --clear-groups "$CLIENT" "$SOCK" ptrace-hello by-nobody "$target" </dev/null
+        assert_output --partial "EPERM HELLO speaks for pid $target by ptrace (capability PTRACE), which needs root or CAP_SYS_PTRACE; pid"
+        run "$CLIENT" "$SOCK" ptrace-hello by-self self </dev/null
+        assert_output --partial "EINVAL HELLO has capability PTRACE but speaks for its own pid"
+        run "$CLIENT" "$SOCK" ptrace-hello for-nobody 2147483646 </dev/null
+        assert_output --partial "ESRCH HELLO speaks for pid 2147483646, which does not exist"
+        vm_count_is 0
+
+        mkfifo "$dir/h.in"
+        "$CLIENT" "$SOCK" ptrace-hello for-sleep "$target" <"$dir/h.in" >"$dir/h.out" 2>&1 3>&- &
+        exec 4>"$dir/h.in"
+        wait_until 50 grep -q " 0 OK attached as for-sleep" "$dir/h.out"
+        run serrorctl list --json
+        [ "$(jq -r '.[] | select(.name == "for-sleep") | .pid' <<<"$output")" = "$target" ]
+        grep -q "VM for-sleep attached: pid $target (sleep) through the ptrace helper pid [0-9]* (attach-client)" "$dir/serrord.log"
+        run "$CLIENT" "$SOCK" ptrace-hello again "$target" </dev/null
+        assert_output --partial "EEXIST pid $target is already attached as VM for-sleep"
+
+        exec 4>&-
+        wait_until 30 vm_count_is 0
+        kill "$target"
+        shared_daemon_back
+}
+
+@test "attach --pid: usage, no such process, a process without vcpus, one that may not be traced" {
+        run serrorctl attach
+        assert_failure 2
+        assert_output "serrorctl: attach needs --pid=PID: the VMM to attach"
+        run serrorctl attach --pid=abc
+        assert_failure 2
+        assert_output "serrorctl: invalid --pid 'abc': expected a process id"
+        run serrorctl attach --pid=2147483646
+        assert_failure 4
+        assert_output "serrorctl: cannot attach pid 2147483646: no process 2147483646: No such process"
+        sleep 600 </dev/null >/dev/null 2>&1 3>&- &
+        target=$!
+        run serrorctl attach --pid="$target"
+        assert_failure 4
+        assert_output "serrorctl: cannot attach pid $target: pid $target holds no KVM vcpu: not a VMM, or its VM has no vcpus yet"
+        if command -v setpriv >/dev/null; then
+                run setpriv --reuid=65534 --regid=65534 --clear-groups "$SERRORCTL" attach --pid="$target"
+                assert_failure 5
+                assert_output --partial "cannot look at the fds of pid $target: Permission denied (attaching needs root or CAP_SYS_PTRACE)"
+        fi
+        run serrorctl attach --pid="$target" --helper-log=/nonexistent/dir/log
+        assert_failure 1
+        assert_output --partial "cannot open --helper-log /nonexistent/dir/log: No such file or directory"
+        kill "$target"
+        vm_count_is 0
 }
 
 @test "a VM name shaped like a UUID is refused: it could capture another VM's detach and inject" {
@@ -281,13 +350,7 @@ check() {
 
 @test "a connection that sends no HELLO is closed after HelloTimeout=; one uid cannot take every connection" {
         command -v setpriv >/dev/null || skip "setpriv is not installed"
-        dir=$(mktemp -d /tmp/serror-conn.XXXXXX)
-        chmod 755 "$dir"
-        printf '[Attach]\nHelloTimeout=500ms\nMaxConnectionsPerUser=2\nAllowUsers=65534\n' >"$dir/serrord.conf"
-        serror_daemon_stop "$SERROR_DIR"
-        serror_daemon_start "$dir" --attach-socket="$dir/attach.sock"
-        SOCK="$dir/attach.sock"
-        chmod 0777 "$SOCK"
+        own_daemon conn '[Attach]\nHelloTimeout=500ms\nMaxConnectionsPerUser=2\nAllowUsers=65534\n'
         pid=$(cat "$dir/serrord.pid")
         before=$(ls "/proc/$pid/fd" | wc -l)
         nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
@@ -322,9 +385,7 @@ check() {
         exec 6>&-
         wait_until 30 vm_count_is 0
         wait_until 30 bash -c "[ \$(ls /proc/$pid/fd | wc -l) -eq $before ]"
-        serror_daemon_stop "$dir"
-        rm -rf "$dir"
-        serror_daemon_start "$SERROR_DIR" --attach-socket="$(cat "$BATS_FILE_TMPDIR/sockdir")/attach.sock"
+        shared_daemon_back
 }
 
 @test "a peer's command name reaches the log escaped: no terminal escape gets through" {

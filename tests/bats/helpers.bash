@@ -9,6 +9,8 @@ bats_load_library bats-assert
 SERRORD="$abs_top_builddir/daemon/serrord"
 SERRORCTL="$abs_top_builddir/cli/serrorctl"
 HELPERS="$abs_top_builddir/tests/helpers"
+# serrorctl attach --pid starts the helper from the build tree, not $(pkglibexecdir).
+export SERROR_ATTACH_PID_HELPER="$abs_top_builddir/agent/serror-attach-pid"
 SERROR_BUS_NAME=org.serror.serror1
 SERROR_BUS_PATH=/org/serror/serror1
 : "${DBUS_DAEMON:=$(command -v dbus-daemon)}"

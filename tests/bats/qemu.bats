@@ -35,18 +35,19 @@ require_qemu_l2() {
 }
 
 # start_qemu NAME SMP [PREFIX...]: Debian's QEMU booting the L2 guest with the
-# preload, attached to $SOCK, named with -name (and -uuid), its console on
+# preload (none when QEMU_PLAIN=1), attached to $SOCK, named with -name (and -uuid), its console on
 # the pipe $DIR/NAME.con.{in,out} and copied to $DIR/NAME.console, its own
 # output in $DIR/NAME.log. PREFIX (e.g. unshare ...) runs it, without the
 # preload: the preload takes itself out of LD_PRELOAD for children. QEMU_PID
 # is the pid started.
 start_qemu() {
-        local name=$1 smp=$2
+        local name=$1 smp=$2 preload=(LD_PRELOAD="$PRELOAD")
         shift 2
+        [ "${QEMU_PLAIN:-0}" = 1 ] && preload=()
         mkfifo "$DIR/$name.con.in" "$DIR/$name.con.out"
         cat "$DIR/$name.con.out" >"$DIR/$name.console" 3>&- &
         QEMU_PIDS="$QEMU_PIDS $!"
-        "$@" env LD_PRELOAD="$PRELOAD" SERROR_ATTACH_SOCKET="$SOCK" \
+        "$@" env "${preload[@]}" SERROR_ATTACH_SOCKET="$SOCK" \
                 qemu-system-aarch64 -M virt,gic-version=3 -accel kvm -cpu host -smp "$smp" -m 192 \
                 -nodefaults -display none -no-reboot \
                 -chardev "pipe,id=con,path=$DIR/$name.con" -serial chardev:con \
@@ -179,4 +180,76 @@ gone_within_a_second() {
         kill -KILL "$QEMU_PID"
         wait "$QEMU_PID" || true
         gone_within_a_second pod-vm
+}
+
+# traced_threads PID: how many threads of PID are traced right now.
+traced_threads() {
+        awk '/^TracerPid:/ && $2 != 0 { n++ } END { print n + 0 }' /proc/"$1"/task/*/status
+}
+
+process_gone() {
+        ! kill -0 "$1" 2>/dev/null
+}
+
+@test "attach --pid: a QEMU started without the preload takes a CE and a UER by ptrace, and runs on untraced after detach" {
+        require_qemu_l2
+        QEMU_PLAIN=1 start_qemu l2-p 1
+        wait_l2 l2-p
+        ping_l2 l2-p 1
+        ! grep -q serror-preload "$DIR/l2-p.log"
+
+        run env SERROR_ATTACH_SOCKET="$SOCK" "$SERRORCTL" attach --json --pid="$QEMU_PID" --helper-log="$DIR/helper.log"
+        assert_success
+        [ "$(jq -r .name <<<"$output")" = l2-p ]
+        [ "$(jq -r .pid <<<"$output")" = "$QEMU_PID" ]
+        [ "$(jq -r .vcpus <<<"$output")" = 1 ]
+        helper=$(jq -r .helper_pid <<<"$output")
+        QEMU_PIDS="$QEMU_PIDS $helper"
+        run serrorctl list --json
+        [ "$(jq -r '.[] | select(.name == "l2-p") | .pid' <<<"$output")" = "$QEMU_PID" ]
+        [ "$(jq -r '.[] | select(.name == "l2-p") | .uuid' <<<"$output")" = "$UUID" ]
+        [ "$(jq -c '.[] | select(.name == "l2-p") | [.vcpus[].index]' <<<"$output")" = "[0]" ]
+        grep -q "VM l2-p attached: pid $QEMU_PID (qemu-system-aar) through the ptrace helper pid $helper (serror-attach-p)" \
+                "$DIR/serrord.log"
+        [ "$(traced_threads "$QEMU_PID")" = 0 ]
+
+        # A CE: written by the vcpu thread under ptrace; the guest keeps running.
+        run serrorctl inject --json l2-p ce
+        assert_success
+        [ "$(jq -r '.[0].outcome' <<<"$output")" = injected ]
+        [ "$(jq -r '.[0].vcpu' <<<"$output")" = 0 ]
+        ping_l2 l2-p 2 || fail "the L2 guest stopped answering after a CE: $(tail -n 20 "$DIR/l2-p.console")"
+        ! console_has l2-p "SError Interrupt"
+        [ "$(traced_threads "$QEMU_PID")" = 0 ]
+        # Three ioctls (read, write, read back), each with the thread stopped.
+        [ "$(grep -c "thread stopped" "$DIR/helper.log")" -ge 3 ]
+
+        # Detach ends the helper and leaves QEMU untraced and running.
+        run serrorctl detach l2-p
+        assert_success
+        wait_until 50 process_gone "$helper" || fail "the helper still runs after detach"
+        vm_not_listed l2-p
+        [ "$(traced_threads "$QEMU_PID")" = 0 ]
+        ping_l2 l2-p 3 || fail "the L2 guest stopped answering after detach"
+        stopped=$(sed -n 's/.*stopped \([0-9.]*\) ms per ioctl on average, \([0-9.]*\) ms at most.*/\1 ms mean, \2 ms max/p' \
+                "$DIR/helper.log")
+        [ -n "$stopped" ] || fail "no pause summary: $(cat "$DIR/helper.log")"
+        echo "# attach --pid: a vcpu thread stopped $stopped per ioctl (nested emulation)" >&3
+
+        # Attached again: a UER makes the L2 kernel report the exact syndrome.
+        run env SERROR_ATTACH_SOCKET="$SOCK" "$SERRORCTL" attach --pid="$QEMU_PID" --name=l2-p-again
+        assert_success
+        assert_output --partial "Attached VM l2-p-again (pid $QEMU_PID, 1 vcpu) through serror-attach-pid, pid"
+        helper=$(sed -n 's/.*through serror-attach-pid, pid \([0-9]*\)\..*/\1/p' <<<"$output")
+        QEMU_PIDS="$QEMU_PIDS $helper"
+        run serrorctl inject --json l2-p-again uer
+        assert_success
+        [ "$(jq -r '.[0].outcome' <<<"$output")" = injected ]
+        [ "$(jq -r '.[0].esr' <<<"$output")" = 0xbe000c11 ]
+        wait_until 300 console_has l2-p "SError Interrupt on CPU0, code 0x00000000be000c11 -- SError" ||
+                fail "no SError line: $(tail -n 20 "$DIR/l2-p.console")"
+        # The guest panics, QEMU (-no-reboot) exits, the helper follows, and serrord forgets the VM.
+        wait "$QEMU_PID" || true
+        wait_until 50 process_gone "$helper" || fail "the helper outlived its VMM"
+        gone_within_a_second l2-p-again
 }

@@ -70,12 +70,13 @@ expect_has() {
         echo "ok - '$line' offers $*"
 }
 
-expect_has "serrorctl " status list detach decode encode help inject history monitor policy stop-all
+expect_has "serrorctl " status list attach detach decode encode help inject history monitor policy stop-all
 expect "serrorctl in" "inject"
 expect "serrorctl st" "status stop-all"
 expect_has "serrorctl --" --help --version --json --no-legend
 expect "serrorctl inject " "db-2 web-1"
 expect "serrorctl detach w" "web-1"
+expect_has "serrorctl attach --" --pid --name --labels --helper-log --json
 expect "serrorctl history --vm " "db-2 web-1"
 expect "serrorctl inject web-1 ue" "ueo uer ueu"
 expect "serrorctl inject web-1 sr" "srao srar"

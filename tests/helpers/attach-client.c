@@ -20,10 +20,12 @@
 #include "attach-proto.h"
 #include "macro.h"
 
-/* Usage: attach-client SOCKET SCENARIO [NAME]
+/* Usage: attach-client SOCKET SCENARIO [NAME] [ARG]
  * Prints one line per answer: "<request-id> <status> <errno name> <message>",
  * or "closed" when serrord closed the connection. Exit 0 unless the client
- * itself failed. ATTACH_CLIENT_COMM sets the client's command name. */
+ * itself failed. ATTACH_CLIENT_COMM sets the client's command name.
+ * Scenario ptrace-hello speaks for pid ARG ("self": its own) as the
+ * attach-by-pid helper does, then holds the connection until stdin closes. */
 
 static int sock = -1;
 static uint64_t next_id = 1;
@@ -410,6 +412,18 @@ int main(int argc, char *argv[]) {
                 hello(name);
                 send_raw("", 0, NULL, 0);
                 expect_reply();
+        } else if (streq(scenario, "ptrace-hello")) {
+                AttachMsg m = { .type = ATTACH_MSG_HELLO };
+                char c;
+
+                m.hello.vmm_pid = argc > 4 && !streq(argv[4], "self") ? atoi(argv[4]) : getpid();
+                m.hello.arch = attach_arch_native();
+                m.hello.capabilities = ATTACH_CAP_PTRACE | ATTACH_CAP_AGENT_THREAD;
+                snprintf(m.hello.name, sizeof(m.hello.name), "%s", name);
+                send_msg(&m, NULL, 0);
+                if (expect_reply() == 0)
+                        while (read(STDIN_FILENO, &c, 1) > 0)
+                                ;
         } else if (streq(scenario, "bye")) {
                 AttachMsg m = { .type = ATTACH_MSG_BYE };
                 hello(name);

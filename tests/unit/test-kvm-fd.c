@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests for classifying /proc/self/fd link texts of KVM objects. */
+#include <errno.h>
+#include <string.h>
+
 #include "kvm-fd.h"
 #include "tap.h"
 
@@ -12,6 +15,14 @@ static void check(const char *link, KvmFdKind want, uint32_t want_index) {
                        index);
         else
                 tap_ok(k == want && index == 0xdead, "'%s' is %s (got kind %d)", link, kvm_fd_kind_describe(want), k);
+}
+
+static void check_run(const char *text, long nr, int want, int want_fd) {
+        int fd = -1;
+        int r = kvm_fd_parse_run_syscall(text, nr, &fd);
+
+        tap_ok(r == want && (want != 1 || fd == want_fd), "syscall \"%.*s\" (ioctl %ld): %d fd %d (got %d fd %d)",
+               (int) strcspn(text, "\n"), text, nr, want, want_fd, r, fd);
 }
 
 int main(void) {
@@ -32,5 +43,22 @@ int main(void) {
         check("socket:[12345]", KVM_FD_OTHER, 0);
         check("anon_inode:[eventfd]", KVM_FD_OTHER, 0);
         check("", KVM_FD_OTHER, 0);
+
+        /* /proc/PID/task/TID/syscall as arm64 (ioctl 29) and x86_64 (16) print it. */
+        check_run("29 0x11 0xae80 0x0 0x0 0x0 0x0 0xffffa0c3e6b0 0xffffa7f1c8ec\n", 29, 1, 17);
+        check_run("29 0x11 0x1ae80 0x0 0x0 0x0 0x0 0x1 0x2\n", 29, 0, 0);
+        check_run("16 0xc 0xae80 0x0 0x0 0x0 0x0 0x7ffd 0x7f00\n", 16, 1, 12);
+        check_run("16 0xc 0xae80 0x0 0x0 0x0 0x0 0x7ffd 0x7f00\n", 29, 0, 0);
+        check_run("29 0x11 0x8090ae9f 0xffff 0x0 0x0 0x0 0x1 0x2\n", 29, 0, 0);
+        check_run("98 0xaaaa 0x80 0x0 0x0 0x0 0x0 0x1 0x2\n", 29, 0, 0);
+        check_run("running\n", 29, 0, 0);
+        check_run("-1 0xffffd0 0xffff00\n", 29, 0, 0);
+        check_run("", 29, -EINVAL, 0);
+        check_run("29\n", 29, -EINVAL, 0);
+        check_run("29 17 0xae80\n", 29, -EINVAL, 0);
+        check_run("29 0x11 ae80\n", 29, -EINVAL, 0);
+        check_run("29 0x11 0xae80z 0x0\n", 29, -EINVAL, 0);
+        check_run("29 0x100000000 0xae80 0x0\n", 29, 0, 0);
+        check_run("x29 0x11 0xae80\n", 29, -EINVAL, 0);
         return tap_done();
 }

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Classifies fd link texts: a KVM vcpu reads "anon_inode:kvm-vcpu:<index>" (DOMAIN.md section 10). */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+#include <linux/kvm.h>
 
 #include "kvm-fd.h"
 #include "macro.h"
@@ -42,4 +46,45 @@ const char *kvm_fd_kind_describe(KvmFdKind k) {
         default:
                 return "not a KVM object";
         }
+}
+
+/* One number as the kernel prints it there: decimal for the syscall number,
+ * 0x-prefixed hex for the arguments. */
+static int parse_field(const char **p, bool hex, unsigned long *ret) {
+        const char *s = *p;
+        char *end;
+
+        while (*s == ' ')
+                s++;
+        if (hex) {
+                if (s[0] != '0' || s[1] != 'x' || !strchr("0123456789abcdef", s[2]) || s[2] == '\0')
+                        return -EINVAL;
+        } else if (!strchr("-0123456789", s[0]) || s[0] == '\0')
+                return -EINVAL;
+        errno = 0;
+        *ret = hex ? strtoul(s, &end, 16) : (unsigned long) strtol(s, &end, 10);
+        if (errno != 0 || end == s || (*end != ' ' && *end != '\n' && *end != '\0'))
+                return -EINVAL;
+        *p = end;
+        return 0;
+}
+
+int kvm_fd_parse_run_syscall(const char *text, long ioctl_nr, int *ret_fd) {
+        const char *p = text;
+        unsigned long nr, fd, request;
+
+        /* A thread in user space reads "running"; one in no syscall "-1 SP PC". */
+        if (strncmp(text, "running", 7) == 0)
+                return 0;
+        if (parse_field(&p, false, &nr) < 0)
+                return -EINVAL;
+        if ((long) nr != ioctl_nr)
+                return 0;
+        if (parse_field(&p, true, &fd) < 0 || parse_field(&p, true, &request) < 0)
+                return -EINVAL;
+        /* QEMU passes the request as a sign-extended int (DOMAIN.md 7). */
+        if ((unsigned int) request != KVM_RUN || fd > INT32_MAX)
+                return 0;
+        *ret_fd = (int) fd;
+        return 1;
 }

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* One ioctl run as a thread of another process: seize, interrupt, point the registers at a syscall instruction, step to the syscall's exit, restore, detach (DOMAIN.md 7). */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "macro.h"
+#include "ptrace-call.h"
+
+#if defined(__aarch64__)
+
+#include <elf.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+
+/* svc #0, as the C library's syscall stubs have it. */
+#define ARM64_SVC0 UINT32_C(0xd4000001)
+/* arm64 has no red zone, but a signal frame or a compiler may still use
+ * what is just below sp: the argument goes well below it. */
+#define SCRATCH_BELOW_SP 8192u
+#define TEXT_CHUNK 65536u
+
+bool ptrace_call_supported(void) {
+        return true;
+}
+
+static uint64_t monotonic_ns(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * UINT64_C(1000000000) + (uint64_t) ts.tv_nsec;
+}
+
+/* The first aligned svc #0 in [start, end) of the process's memory. */
+static int scan_text(pid_t pid, uint64_t start, uint64_t end, uint64_t *ret) {
+        _cleanup_free_ uint32_t *buf = malloc(TEXT_CHUNK);
+
+        if (!buf)
+                return -ENOMEM;
+        for (uint64_t at = start; at < end; at += TEXT_CHUNK) {
+                size_t want = end - at < TEXT_CHUNK ? (size_t) (end - at) : TEXT_CHUNK;
+                struct iovec local = { .iov_base = buf, .iov_len = want };
+                struct iovec remote = { .iov_base = (void *) (uintptr_t) at, .iov_len = want };
+                ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+
+                if (n < 0)
+                        return negative_errno();
+                for (size_t i = 0; i < (size_t) n / 4; i++)
+                        if (buf[i] == ARM64_SVC0) {
+                                *ret = at + 4 * i;
+                                return 0;
+                        }
+        }
+        return -ENOENT;
+}
+
+int ptrace_find_syscall_insn(pid_t pid, uint64_t *ret) {
+        _cleanup_fclose_ FILE *f = NULL;
+        char path[64], line[512];
+        uint64_t fallback_start = 0, fallback_end = 0;
+        int r;
+
+        snprintf(path, sizeof(path), "/proc/%d/maps", (int) pid);
+        f = fopen(path, "re");
+        if (!f)
+                return negative_errno();
+        while (fgets(line, sizeof(line), f)) {
+                unsigned long long start, end;
+                char perms[8];
+                int name_at = 0;
+
+                if (sscanf(line, "%llx-%llx %7s %*s %*s %*s %n", &start, &end, perms, &name_at) < 3 ||
+                    strcmp(perms, "r-xp") != 0 || name_at == 0 || line[name_at] != '/')
+                        continue;
+                if (strstr(line + name_at, "/libc.so") || strstr(line + name_at, "/libc-")) {
+                        r = scan_text(pid, start, end, ret);
+                        if (r != -ENOENT)
+                                return r;
+                } else if (fallback_end == 0) {
+                        fallback_start = start;
+                        fallback_end = end;
+                }
+        }
+        if (fallback_end == 0)
+                return -ENOENT;
+        return scan_text(pid, fallback_start, fallback_end, ret);
+}
+
+static int get_regs(pid_t tid, struct user_regs_struct *regs) {
+        struct iovec iov = { .iov_base = regs, .iov_len = sizeof(*regs) };
+
+        return ptrace(PTRACE_GETREGSET, tid, (void *) NT_PRSTATUS, &iov) < 0 ? negative_errno() : 0;
+}
+
+static int set_regs(pid_t tid, const struct user_regs_struct *regs) {
+        struct iovec iov = { .iov_base = (void *) regs, .iov_len = sizeof(*regs) };
+
+        return ptrace(PTRACE_SETREGSET, tid, (void *) NT_PRSTATUS, &iov) < 0 ? negative_errno() : 0;
+}
+
+/* The next stop of a traced thread; -ESRCH once it has gone (and with it the trace). */
+static int wait_stop(pid_t tid, int *ret_status) {
+        int status;
+
+        for (;;) {
+                pid_t r = waitpid(tid, &status, __WALL);
+
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0)
+                        return errno == ECHILD ? -ESRCH : negative_errno();
+                if (WIFSTOPPED(status)) {
+                        *ret_status = status;
+                        return 0;
+                }
+                return -ESRCH;
+        }
+}
+
+static bool is_event_stop(int status) {
+        return (status >> 16) == PTRACE_EVENT_STOP;
+}
+
+static int copy_to(pid_t pid, uint64_t remote, const void *local, size_t size) {
+        struct iovec l = { .iov_base = (void *) local, .iov_len = size };
+        struct iovec r = { .iov_base = (void *) (uintptr_t) remote, .iov_len = size };
+        ssize_t n = process_vm_writev(pid, &l, 1, &r, 1, 0);
+
+        if (n < 0)
+                return negative_errno();
+        return (size_t) n == size ? 0 : -EFAULT;
+}
+
+static int copy_from(pid_t pid, uint64_t remote, void *local, size_t size) {
+        struct iovec l = { .iov_base = local, .iov_len = size };
+        struct iovec r = { .iov_base = (void *) (uintptr_t) remote, .iov_len = size };
+        ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
+
+        if (n < 0)
+                return negative_errno();
+        return (size_t) n == size ? 0 : -EFAULT;
+}
+
+/* Resume to the next syscall stop, keeping any signal that stops the thread
+ * on the way for the release (the VMM's own kicks among them). */
+static int step_to_syscall_stop(pid_t tid, int *pending_signal, PtraceCallStats *stats) {
+        int status, r;
+
+        for (;;) {
+                if (ptrace(PTRACE_SYSCALL, tid, NULL, NULL) < 0)
+                        return negative_errno();
+                r = wait_stop(tid, &status);
+                if (r < 0)
+                        return r;
+                if (WSTOPSIG(status) == (SIGTRAP | 0x80))
+                        return 0;
+                if (is_event_stop(status))
+                        continue; /* the interrupt, or a group stop, seen late */
+                *pending_signal = WSTOPSIG(status);
+                stats->signals++;
+        }
+}
+
+int ptrace_call_ioctl(pid_t pid, pid_t tid, uint64_t insn, int fd, unsigned long request, void *arg, size_t arg_size,
+                      long *ret_result, PtraceCallStats *ret_stats) {
+        struct user_regs_struct saved, regs;
+        PtraceCallStats stats = {};
+        uint64_t t0, scratch = 0;
+        int status, pending_signal = 0, r, q;
+
+        if (ptrace(PTRACE_SEIZE, tid, NULL, (void *) (uintptr_t) PTRACE_O_TRACESYSGOOD) < 0)
+                return negative_errno();
+        t0 = monotonic_ns();
+        if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0) {
+                r = negative_errno();
+                (void) ptrace(PTRACE_DETACH, tid, NULL, NULL);
+                return r;
+        }
+        r = wait_stop(tid, &status);
+        if (r < 0)
+                return r;
+        /* A signal-delivery stop serves as well; its signal goes in at the release. */
+        if (!is_event_stop(status)) {
+                pending_signal = WSTOPSIG(status);
+                stats.signals++;
+        }
+
+        r = get_regs(tid, &saved);
+        if (r < 0)
+                goto detach;
+        regs = saved;
+        if (arg_size > 0) {
+                scratch = (saved.sp - SCRATCH_BELOW_SP - arg_size) & ~UINT64_C(15);
+                r = copy_to(pid, scratch, arg, arg_size);
+                if (r < 0)
+                        goto detach;
+        }
+        regs.regs[8] = __NR_ioctl;
+        regs.regs[0] = (uint64_t) fd;
+        regs.regs[1] = request;
+        regs.regs[2] = arg_size > 0 ? scratch : (uint64_t) (uintptr_t) arg;
+        regs.pc = insn;
+        r = set_regs(tid, &regs);
+        if (r < 0)
+                goto restore;
+
+        /* The entry stop, then the exit stop, where x0 holds the result. */
+        r = step_to_syscall_stop(tid, &pending_signal, &stats);
+        if (r >= 0)
+                r = step_to_syscall_stop(tid, &pending_signal, &stats);
+        if (r < 0)
+                goto restore;
+        r = get_regs(tid, &regs);
+        if (r < 0)
+                goto restore;
+        *ret_result = (long) regs.regs[0];
+        if (arg_size > 0 && (_IOC_DIR(request) & _IOC_READ) && *ret_result >= 0)
+                r = copy_from(pid, scratch, arg, arg_size);
+
+restore:
+        /* Every register as it was: a thread interrupted in KVM_RUN returns
+         * its EINTR, one in a restartable syscall restarts it. */
+        q = set_regs(tid, &saved);
+        if (q < 0 && r >= 0)
+                r = q;
+detach:
+        if (ptrace(PTRACE_DETACH, tid, NULL, (void *) (uintptr_t) pending_signal) < 0 && r >= 0)
+                r = negative_errno();
+        stats.stopped_ns = monotonic_ns() - t0;
+        if (ret_stats)
+                *ret_stats = stats;
+        return r;
+}
+
+#else /* !__aarch64__ */
+
+bool ptrace_call_supported(void) {
+        return false;
+}
+
+int ptrace_find_syscall_insn(pid_t pid, uint64_t *ret) {
+        (void) pid;
+        *ret = 0;
+        return -EOPNOTSUPP;
+}
+
+int ptrace_call_ioctl(pid_t pid, pid_t tid, uint64_t insn, int fd, unsigned long request, void *arg, size_t arg_size,
+                      long *ret_result, PtraceCallStats *ret_stats) {
+        (void) pid;
+        (void) tid;
+        (void) insn;
+        (void) fd;
+        (void) request;
+        (void) arg;
+        (void) arg_size;
+        *ret_result = -EOPNOTSUPP;
+        if (ret_stats)
+                *ret_stats = (PtraceCallStats) {};
+        return -EOPNOTSUPP;
+}
+
+#endif
