@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <linux/capability.h>
 #include <linux/kcmp.h>
 #include <poll.h>
 #include <signal.h>
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -242,6 +244,39 @@ static int find_threads(Helper *h) {
         return missing > 0 ? -ESRCH : 0;
 }
 
+/* ---------------------------------------------------------------- privilege */
+
+/* Everything the helper does to the VMM needs CAP_SYS_PTRACE and nothing
+ * more (the attach socket and /dev/kvm belong to uid 0 or its groups): one
+ * started as root keeps that capability only, and can gain none back. */
+static int keep_only_ptrace_capability(void) {
+        struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct data[2] = {};
+        _cleanup_free_ char *text = NULL;
+        uint32_t last = 40, ptrace_bit = UINT32_C(1) << CAP_SYS_PTRACE;
+        bool have;
+
+        if (syscall(SYS_capget, &header, data) < 0)
+                return negative_errno();
+        have = data[0].permitted & ptrace_bit;
+        if (read_regular_file("/proc/sys/kernel/cap_last_cap", 16, &text, NULL) >= 0) {
+                text[strcspn(text, "\n")] = '\0';
+                (void) parse_u32(text, &last);
+        }
+        /* Without CAP_SETPCAP (not root) the bounding set stays: nothing to keep then. */
+        for (uint32_t cap = 0; cap <= last && cap < 64; cap++)
+                if (cap != CAP_SYS_PTRACE && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno == EPERM)
+                        break;
+        (void) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+        memset(data, 0, sizeof(data));
+        data[0].effective = data[0].permitted = have ? ptrace_bit : 0;
+        if (syscall(SYS_capset, &header, data) < 0)
+                return negative_errno();
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return negative_errno();
+        return 0;
+}
+
 /* ---------------------------------------------------------------- main */
 
 static void help(void) {
@@ -368,6 +403,9 @@ int main(int argc, char *argv[]) {
                 return EXIT_USAGE;
         }
 
+        r = keep_only_ptrace_capability();
+        if (r < 0)
+                return fail(EXIT_FAILURE_, "cannot give up every capability but CAP_SYS_PTRACE: %s", strerror(-r));
         pidfd = (int) syscall(SYS_pidfd_open, h->pid, 0);
         if (pidfd < 0)
                 return fail(errno == ESRCH ? EXIT_NO_VMM : EXIT_FAILURE_, "no process %d: %s", (int) h->pid,

@@ -212,6 +212,10 @@ process_gone() {
         grep -q "VM l2-p attached: pid $QEMU_PID (qemu-system-aar) through the ptrace helper pid $helper (serror-attach-p)" \
                 "$DIR/serrord.log"
         [ "$(traced_threads "$QEMU_PID")" = 0 ]
+        # Started as root, the helper keeps CAP_SYS_PTRACE only, for good.
+        [ "$(awk '/^CapEff:/ { print $2 }' "/proc/$helper/status")" = 0000000000080000 ]
+        [ "$(awk '/^CapBnd:/ { print $2 }' "/proc/$helper/status")" = 0000000000080000 ]
+        [ "$(awk '/^NoNewPrivs:/ { print $2 }' "/proc/$helper/status")" = 1 ]
 
         # A CE: written by the vcpu thread under ptrace; the guest keeps running.
         run serrorctl inject --json l2-p ce
