@@ -93,7 +93,8 @@ static void say(const char *format, ...) {
 static void agent_log_line(int level, const char *message, void *userdata) {
         Helper *h = userdata;
 
-        if (level <= SERROR_AGENT_LOG_WARNING)
+        /* serrord's absence is only worth an INFO line to an agent that retries; here it is the reason. */
+        if (level <= SERROR_AGENT_LOG_INFO)
                 snprintf(h->last_problem, sizeof(h->last_problem), "%s", message);
         if (level <= SERROR_AGENT_LOG_INFO || h->verbose)
                 say("%s", message);
