@@ -436,7 +436,7 @@ int main(int argc, char *argv[]) {
                 return fail(EXIT_NO_VMM, "pid %d holds no KVM vcpu: not a VMM, or its VM has no vcpus yet", (int) h->pid);
         if (!ptrace_call_supported())
                 return fail(EXIT_FAILURE_, "attaching by pid drives a VMM's vcpu threads by ptrace, which serror "
-                            "supports on arm64 only; start the VMM with libserror-preload instead");
+                            "supports on arm64 and x86-64 only; start the VMM with libserror-preload instead");
         r = find_threads(h);
         if (r < 0)
                 for (unsigned i = 0; i < h->n_vcpus; i++)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* One ioctl run as a thread of another process: seize, interrupt, point the registers at a syscall instruction, step to the syscall's exit, restore, detach (DOMAIN.md 7). */
+/* One ioctl run as a thread of another process: seize, interrupt, point the registers at a syscall instruction, step to the syscall's exit, restore, detach (DOMAIN.md 7); arm64 and x86-64. */
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -14,19 +14,76 @@
 #include "macro.h"
 #include "ptrace-call.h"
 
-#if defined(__aarch64__)
+#if defined(__aarch64__) || defined(__x86_64__)
 
 #include <elf.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
 
-/* svc #0, as the C library's syscall stubs have it. */
-#define ARM64_SVC0 UINT32_C(0xd4000001)
-/* arm64 has no red zone, but a signal frame or a compiler may still use
- * what is just below sp: the argument goes well below it. */
+/* Below the stack pointer: x86-64's red zone is 128 bytes, arm64 has none,
+ * but a signal frame or a compiler may still use what is just below it. */
 #define SCRATCH_BELOW_SP 8192u
 #define TEXT_CHUNK 65536u
+
+#if defined(__aarch64__)
+/* svc #0, as the C library's syscall stubs have it: 4 bytes, aligned. */
+#define INSN_SIZE 4u
+static bool is_syscall_insn(const uint8_t *p) {
+        uint32_t w;
+
+        memcpy(&w, p, sizeof(w));
+        return w == UINT32_C(0xd4000001);
+}
+#define REG_SP(r) ((r).sp)
+#define REG_RESULT(r) ((r).regs[0])
+static void set_call(struct user_regs_struct *r, uint64_t insn, int fd, unsigned long request, uint64_t arg) {
+        r->regs[8] = __NR_ioctl;
+        r->regs[0] = (uint64_t) fd;
+        r->regs[1] = request;
+        r->regs[2] = arg;
+        r->pc = insn;
+}
+/* arm64 rewinds an interrupted restartable syscall before the stop (x0 and
+ * pc as they were at its svc), and restarts nothing once pc has moved. */
+static void settle_restart(struct user_regs_struct *r) {
+        (void) r;
+}
+#else
+/* syscall (0f 05): 2 bytes, any alignment. */
+#define INSN_SIZE 1u
+static bool is_syscall_insn(const uint8_t *p) {
+        return p[0] == 0x0f && p[1] == 0x05;
+}
+#define REG_SP(r) ((r).rsp)
+#define REG_RESULT(r) ((r).rax)
+static void set_call(struct user_regs_struct *r, uint64_t insn, int fd, unsigned long request, uint64_t arg) {
+        r->rax = __NR_ioctl;
+        r->orig_rax = (uint64_t) -1; /* not in a syscall: nothing to restart on the way out */
+        r->rdi = (uint64_t) fd;
+        r->rsi = request;
+        r->rdx = arg;
+        r->rip = insn;
+        r->eflags &= ~(UINT64_C(1) << 8); /* no single-step trap */
+}
+/* x86-64 rewinds an interrupted restartable syscall only after the stop,
+ * and only if orig_rax still says "in a syscall": do it here, in the copy
+ * that is put back, so the thread re-issues its syscall as it would have. */
+static void settle_restart(struct user_regs_struct *r) {
+        long ret = (long) r->rax;
+
+        if ((long) r->orig_rax < 0)
+                return;
+        if (ret == -512 /* ERESTARTSYS */ || ret == -513 /* ERESTARTNOINTR */ || ret == -514 /* ERESTARTNOHAND */) {
+                r->rax = r->orig_rax;
+                r->rip -= 2;
+        } else if (ret == -516 /* ERESTART_RESTARTBLOCK */) {
+                r->rax = __NR_restart_syscall;
+                r->rip -= 2;
+        }
+        r->orig_rax = (uint64_t) -1;
+}
+#endif
 
 bool ptrace_call_supported(void) {
         return true;
@@ -39,13 +96,14 @@ static uint64_t monotonic_ns(void) {
         return (uint64_t) ts.tv_sec * UINT64_C(1000000000) + (uint64_t) ts.tv_nsec;
 }
 
-/* The first aligned svc #0 in [start, end) of the process's memory. */
+/* The first system-call instruction in [start, end) of the process's memory. */
 static int scan_text(pid_t pid, uint64_t start, uint64_t end, uint64_t *ret) {
-        _cleanup_free_ uint32_t *buf = malloc(TEXT_CHUNK);
+        _cleanup_free_ uint8_t *buf = malloc(TEXT_CHUNK);
 
         if (!buf)
                 return -ENOMEM;
-        for (uint64_t at = start; at < end; at += TEXT_CHUNK) {
+        /* Chunks overlap by 4 bytes so that no instruction is split. */
+        for (uint64_t at = start; at < end; at += TEXT_CHUNK - 4) {
                 size_t want = end - at < TEXT_CHUNK ? (size_t) (end - at) : TEXT_CHUNK;
                 struct iovec local = { .iov_base = buf, .iov_len = want };
                 struct iovec remote = { .iov_base = (void *) (uintptr_t) at, .iov_len = want };
@@ -53,11 +111,13 @@ static int scan_text(pid_t pid, uint64_t start, uint64_t end, uint64_t *ret) {
 
                 if (n < 0)
                         return negative_errno();
-                for (size_t i = 0; i < (size_t) n / 4; i++)
-                        if (buf[i] == ARM64_SVC0) {
-                                *ret = at + 4 * i;
+                for (size_t i = 0; i + 4 <= (size_t) n; i += INSN_SIZE)
+                        if (is_syscall_insn(buf + i)) {
+                                *ret = at + i;
                                 return 0;
                         }
+                if (want < TEXT_CHUNK)
+                        break;
         }
         return -ENOENT;
 }
@@ -196,23 +256,20 @@ int ptrace_call_ioctl(pid_t pid, pid_t tid, uint64_t insn, int fd, unsigned long
         r = get_regs(tid, &saved);
         if (r < 0)
                 goto detach;
+        settle_restart(&saved);
         regs = saved;
         if (arg_size > 0) {
-                scratch = (saved.sp - SCRATCH_BELOW_SP - arg_size) & ~UINT64_C(15);
+                scratch = (REG_SP(saved) - SCRATCH_BELOW_SP - arg_size) & ~UINT64_C(15);
                 r = copy_to(pid, scratch, arg, arg_size);
                 if (r < 0)
                         goto detach;
         }
-        regs.regs[8] = __NR_ioctl;
-        regs.regs[0] = (uint64_t) fd;
-        regs.regs[1] = request;
-        regs.regs[2] = arg_size > 0 ? scratch : (uint64_t) (uintptr_t) arg;
-        regs.pc = insn;
+        set_call(&regs, insn, fd, request, arg_size > 0 ? scratch : (uint64_t) (uintptr_t) arg);
         r = set_regs(tid, &regs);
         if (r < 0)
                 goto restore;
 
-        /* The entry stop, then the exit stop, where x0 holds the result. */
+        /* The entry stop, then the exit stop, where the result is. */
         r = step_to_syscall_stop(tid, &pending_signal, &stats);
         if (r >= 0)
                 r = step_to_syscall_stop(tid, &pending_signal, &stats);
@@ -221,8 +278,8 @@ int ptrace_call_ioctl(pid_t pid, pid_t tid, uint64_t insn, int fd, unsigned long
         r = get_regs(tid, &regs);
         if (r < 0)
                 goto restore;
-        *ret_result = (long) regs.regs[0];
-        if (arg_size > 0 && (_IOC_DIR(request) & _IOC_READ) && *ret_result >= 0)
+        *ret_result = (long) REG_RESULT(regs);
+        if (arg_size > 0 && *ret_result >= 0)
                 r = copy_from(pid, scratch, arg, arg_size);
 
 restore:
@@ -240,7 +297,7 @@ detach:
         return r;
 }
 
-#else /* !__aarch64__ */
+#else /* neither arm64 nor x86-64 */
 
 bool ptrace_call_supported(void) {
         return false;

@@ -7,14 +7,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* True when this build can drive another process's syscalls: arm64. */
+/* True when this build can drive another process's syscalls: arm64 and x86-64. */
 bool ptrace_call_supported(void);
 
 /* The address of a system-call instruction in the VMM's text (`svc #0` on
- * arm64), from an executable mapping of its C library, else of any file.
+ * arm64, `syscall` on x86-64), from an executable mapping of its C library, else of any file.
  * A thread interrupted in a restartable syscall has its pc on its own
  * instruction already, so each call jumps here instead. 0 or -errno
- * (-ENOENT: none found, -EOPNOTSUPP: not arm64). */
+ * (-ENOENT: none found, -EOPNOTSUPP: another architecture). */
 int ptrace_find_syscall_insn(pid_t pid, uint64_t *ret);
 
 /* What one call cost the thread, for the pause a VMM sees. */
@@ -25,7 +25,7 @@ typedef struct PtraceCallStats {
 
 /* Make thread tid of process pid run ioctl(fd, request, arg) and go on as
  * it was. arg_size bytes at arg are copied to scratch memory well below the
- * thread's stack pointer and back (for an _IOC_READ request); with
+ * thread's stack pointer and back after a successful call; with
  * arg_size 0, arg is passed as the integer it is. The thread is seized,
  * interrupted (a thread in KVM_RUN returns EINTR to the VMM, as after a
  * kick), runs the syscall from insn, gets every register back and is

@@ -46,7 +46,7 @@ static const Verb verbs[] = {
           "vcpus and their threads, attaches them to serrord like an agent, and runs\n"
           "each injection's ioctls on the vcpu's own thread by ptrace. It stays until\n"
           "the VMM exits or the VM is detached (serrorctl detach NAME); no thread is\n"
-          "traced between injections. arm64 only. Needs root or CAP_SYS_PTRACE.\n"
+          "traced between injections. arm64 and x86-64. Needs root or CAP_SYS_PTRACE.\n"
           "\n"
           "Options:\n"
           "     --pid=PID              The VMM process (required)\n"
