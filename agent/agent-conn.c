@@ -475,9 +475,11 @@ static void reply_received(serror_agent *a, const AttachMsg *m) {
                                           a->hello.name, rp->message[0] ? rp->message : "no reason given",
                                           agent_strerror(error, buf, sizeof(buf)));
                         a->last_conn_error = error;
+                        a->hello_refusal = error;
                         conn_drop_now(a, 0, NULL);
                         return;
                 }
+                a->hello_refusal = 0;
                 a->state = AGENT_CONN_READY;
                 agent_backoff_reset(&a->backoff);
                 a->last_conn_error = 0;

@@ -293,6 +293,7 @@ struct serror_agent {
          * process, its vcpu ioctls run there by ptrace (agent_kvm_set_ioctl())
          * and need no kicks. 0 for an agent inside its VMM. */
         pid_t proxy_pid;
+        int hello_refusal; /* -errno of serrord's last refusal of our HELLO, 0 once one is accepted */
 
         int esr_cap; /* 1, 0, -1 unknown */
         int64_t mce_cap; /* MCG_CAP features KVM offers, -1 unknown */
@@ -383,6 +384,8 @@ void agent_inject_free_all(serror_agent *a);
 int agent_new_proxy(const serror_agent_options *options, pid_t vmm_pid, serror_agent **ret);
 /* True once serrord detached the VM (the operator's detach): the helper's cue to end. */
 bool agent_is_detached_by_operator(serror_agent *a);
+/* -errno of serrord's last refusal of the HELLO, 0 when none since the last acceptance. */
+int agent_hello_refusal(serror_agent *a);
 /* How many vcpus serrord has accepted on the current connection. */
 unsigned agent_count_attached_vcpus(serror_agent *a);
 

@@ -451,6 +451,15 @@ int agent_new_proxy(const serror_agent_options *options, pid_t vmm_pid, serror_a
         return agent_new(options, vmm_pid, ret);
 }
 
+int agent_hello_refusal(serror_agent *a) {
+        int r;
+
+        agent_lock(a);
+        r = a->hello_refusal;
+        agent_unlock(a);
+        return r;
+}
+
 unsigned agent_count_attached_vcpus(serror_agent *a) {
         unsigned n = 0;
 

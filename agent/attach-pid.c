@@ -18,6 +18,7 @@
 #include <inttypes.h>
 #include <linux/capability.h>
 #include <linux/kcmp.h>
+#include <linux/kvm.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -100,6 +101,22 @@ static void agent_log_line(int level, const char *message, void *userdata) {
                 say("%s", message);
 }
 
+/* How many bytes at arg a KVM ioctl reads or writes: its request's size
+ * field, or for the MSR calls (a header and a flexible array) the entries
+ * too; 0 for a request that takes its argument by value. */
+static size_t ioctl_arg_size(unsigned long request, const void *arg) {
+#if defined(__x86_64__)
+        if (request == KVM_GET_MSRS || request == KVM_SET_MSRS) {
+                const struct kvm_msrs *msrs = arg;
+
+                return sizeof(*msrs) + (size_t) msrs->nmsrs * sizeof(struct kvm_msr_entry);
+        }
+#else
+        (void) arg;
+#endif
+        return _IOC_DIR(request) == _IOC_NONE ? 0 : _IOC_SIZE(request);
+}
+
 /* The agent's ioctls: a vcpu's run in the VMM on its thread; anything else
  * (/dev/kvm) here. */
 static int helper_ioctl(void *userdata, int fd, unsigned long request, void *arg) {
@@ -110,7 +127,7 @@ static int helper_ioctl(void *userdata, int fd, unsigned long request, void *arg
         for (unsigned i = 0; i < h->n_vcpus; i++) {
                 HelperVcpu *v = &h->vcpus[i];
                 PtraceCallStats stats;
-                size_t size = _IOC_DIR(request) == _IOC_NONE ? 0 : _IOC_SIZE(request);
+                size_t size = ioctl_arg_size(request, arg);
                 long result = 0;
 
                 if (syscall(SYS_kcmp, self, self, KCMP_FILE, (unsigned long) fd, (unsigned long) v->fd) != 0)
@@ -183,6 +200,43 @@ static int find_vcpu_fds(Helper *h) {
         return 0;
 }
 
+/* KVM's debugfs (mounted by systemd on hosts) has, for each VM of the
+ * process, a directory PID-VMFD with vcpuN/pid: the thread that last ran
+ * that vcpu. Exact, whatever the guest is doing; 0 when it is not there. */
+static unsigned find_threads_in_debugfs(Helper *h) {
+        _cleanup_(closedirp) DIR *d = opendir("/sys/kernel/debug/kvm");
+        struct dirent *de;
+        char prefix[24];
+        unsigned found = 0;
+
+        if (!d)
+                return 0;
+        snprintf(prefix, sizeof(prefix), "%d-", (int) h->pid);
+        while ((de = readdir(d)))
+                for (unsigned i = 0; de->d_name[0] != '.' && strncmp(de->d_name, prefix, strlen(prefix)) == 0 &&
+                                     i < h->n_vcpus; i++) {
+                        HelperVcpu *v = &h->vcpus[i];
+                        _cleanup_free_ char *text = NULL;
+                        char path[128], task[96];
+                        uint32_t tid;
+
+                        if (v->tid > 0)
+                                continue;
+                        snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%.40s/vcpu%" PRIu32 "/pid", de->d_name,
+                                 v->index);
+                        if (read_regular_file(path, 32, &text, NULL) < 0)
+                                continue;
+                        text[strcspn(text, "\n")] = '\0';
+                        /* 0 until the vcpu first runs; a thread of another process would be a stale VM. */
+                        snprintf(task, sizeof(task), "/proc/%d/task/%s", (int) h->pid, text);
+                        if (parse_u32(text, &tid) < 0 || tid == 0 || tid > INT32_MAX || access(task, F_OK) < 0)
+                                continue;
+                        v->tid = (pid_t) tid;
+                        found++;
+                }
+        return found;
+}
+
 /* QEMU with -name ...,debug-threads=on names vcpu threads "CPU <n>/KVM". */
 static bool thread_named_for(pid_t pid, const char *task, uint32_t index) {
         _cleanup_free_ char *comm = NULL;
@@ -231,10 +285,14 @@ static unsigned find_threads_once(Helper *h, bool by_name) {
         return found;
 }
 
+/* Each vcpu's thread: from KVM's debugfs, else the thread seen blocked in
+ * its KVM_RUN (a vcpu whose guest is busy is "running", not blocked, and
+ * may never be seen so), else QEMU's thread name. */
 static int find_threads(Helper *h) {
         struct timespec pause = { .tv_nsec = 20 * 1000 * 1000 };
         unsigned missing = h->n_vcpus;
 
+        missing -= find_threads_in_debugfs(h);
         for (int waited = 0; missing > 0 && waited <= FIND_THREADS_MS; waited += 20) {
                 missing -= find_threads_once(h, false);
                 if (missing > 0)
@@ -441,9 +499,11 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 for (unsigned i = 0; i < h->n_vcpus; i++)
                         if (h->vcpus[i].tid <= 0)
-                                return fail(EXIT_FAILURE_, "no thread of pid %d runs vcpu %" PRIu32 " (fd %d): none was "
-                                            "in KVM_RUN for %d ms; is the VM paused?", (int) h->pid,
-                                            h->vcpus[i].index, h->vcpus[i].remote_fd, FIND_THREADS_MS);
+                                return fail(EXIT_FAILURE_, "cannot tell which thread of pid %d runs vcpu %" PRIu32
+                                            " (fd %d): KVM's debugfs (/sys/kernel/debug/kvm) does not say, and no "
+                                            "thread was seen blocked in its KVM_RUN for %d ms; is the VM paused?",
+                                            (int) h->pid, h->vcpus[i].index, h->vcpus[i].remote_fd,
+                                            FIND_THREADS_MS);
         for (unsigned i = 0; i < h->n_vcpus; i++) {
                 HelperVcpu *v = &h->vcpus[i];
 
@@ -527,6 +587,12 @@ int main(int argc, char *argv[]) {
                         ready = true;
                         say("attached VM %s: pid %d, %u vcpu(s)", config.vm_name, (int) h->pid, h->n_vcpus);
                         report("attached %s %d %u", config.vm_name, (int) h->pid, h->n_vcpus);
+                }
+                /* A refused HELLO would be refused again: the helper is not an agent that waits for serrord. */
+                r = ready ? 0 : agent_hello_refusal(agent);
+                if (r < 0) {
+                        code = fail(r == -EPERM || r == -EACCES ? EXIT_DENIED : EXIT_FAILURE_, "%s", h->last_problem);
+                        break;
                 }
                 if (!ready) {
                         if (monotonic_ms() - started_ms >= ATTACH_TIMEOUT_MS) {
