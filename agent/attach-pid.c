@@ -55,9 +55,10 @@ enum {
 #else
 #define IOCTL_NR 16
 #endif
-/* vcpu threads are found while they sit in KVM_RUN; one busy with an exit
- * is looked at again for this long. */
-#define FIND_THREADS_MS 3000
+/* vcpu threads seen blocked in KVM_RUN are looked for this long, then each
+ * thread is stopped and looked at, this many times. */
+#define FIND_BLOCKED_MS 500
+#define FIND_PROBE_PASSES 5
 #define ATTACH_TIMEOUT_MS 10000
 
 typedef struct HelperVcpu {
@@ -65,6 +66,7 @@ typedef struct HelperVcpu {
         int remote_fd; /* the VMM's fd number */
         int fd;        /* ours, from pidfd_getfd(): the same file */
         pid_t tid;
+        const char *found_by; /* how tid was found, for the log */
 } HelperVcpu;
 
 typedef struct Helper {
@@ -73,6 +75,8 @@ typedef struct Helper {
         HelperVcpu vcpus[ATTACH_VCPU_INDEX_MAX > 512 ? 512 : ATTACH_VCPU_INDEX_MAX];
         unsigned n_vcpus;
         bool verbose;
+        /* Probing found threads in a KVM_RUN it could not tell apart (arm64): looking again will not help. */
+        bool probe_ambiguous;
         char last_problem[AGENT_LOG_LINE_MAX];
         /* The pause the VMM sees: each call's stopped time. */
         uint64_t calls, stopped_total_ns, stopped_max_ns;
@@ -232,6 +236,7 @@ static unsigned find_threads_in_debugfs(Helper *h) {
                         if (parse_u32(text, &tid) < 0 || tid == 0 || tid > INT32_MAX || access(task, F_OK) < 0)
                                 continue;
                         v->tid = (pid_t) tid;
+                        v->found_by = "KVM's debugfs";
                         found++;
                 }
         return found;
@@ -249,12 +254,34 @@ static bool thread_named_for(pid_t pid, const char *task, uint32_t index) {
         return streq(comm, want);
 }
 
+static unsigned count_found(const Helper *h) {
+        unsigned n = 0;
+
+        for (unsigned i = 0; i < h->n_vcpus; i++)
+                n += h->vcpus[i].tid > 0;
+        return n;
+}
+
+static bool tid_taken(const Helper *h, pid_t tid) {
+        for (unsigned i = 0; i < h->n_vcpus; i++)
+                if (h->vcpus[i].tid == tid)
+                        return true;
+        return false;
+}
+
+typedef enum FindBy {
+        FIND_BLOCKED, /* /proc/PID/task/TID/syscall as it is: the thread is blocked in KVM_RUN */
+        FIND_PROBE,   /* the same, read with the thread stopped by ptrace for a moment */
+        FIND_NAME,    /* QEMU's thread name */
+} FindBy;
+
 /* One pass over the VMM's threads: each one in KVM_RUN names its vcpu. */
-static unsigned find_threads_once(Helper *h, bool by_name) {
+static unsigned find_threads_once(Helper *h, FindBy by) {
         _cleanup_(closedirp) DIR *d = NULL;
         char path[64];
         struct dirent *de;
-        unsigned found = 0;
+        unsigned found = 0, n_anonymous = 0;
+        pid_t anonymous = 0;
 
         snprintf(path, sizeof(path), "/proc/%d/task", (int) h->pid);
         d = opendir(path);
@@ -263,43 +290,81 @@ static unsigned find_threads_once(Helper *h, bool by_name) {
         while ((de = readdir(d))) {
                 _cleanup_free_ char *text = NULL;
                 char syscall_path[96];
+                PtraceSyscall sc;
                 int tid, fd = -1;
 
-                if (de->d_name[0] == '.' || parse_int(de->d_name, &tid) < 0)
+                if (de->d_name[0] == '.' || parse_int(de->d_name, &tid) < 0 || tid_taken(h, tid))
                         continue;
                 snprintf(syscall_path, sizeof(syscall_path), "/proc/%d/task/%d/syscall", (int) h->pid, tid);
-                if (!by_name && (read_regular_file(syscall_path, 512, &text, NULL) < 0 ||
-                                 kvm_fd_parse_run_syscall(text, IOCTL_NR, &fd) != 1))
+                if (by == FIND_BLOCKED && (read_regular_file(syscall_path, 512, &text, NULL) < 0 ||
+                                           kvm_fd_parse_run_syscall(text, IOCTL_NR, &fd) != 1))
                         continue;
+                if (by == FIND_PROBE) {
+                        if (ptrace_probe_syscall(h->pid, tid, &sc) < 0 || sc.nr != IOCTL_NR ||
+                            (unsigned int) sc.args[1] != KVM_RUN)
+                                continue;
+                        if (!sc.arg0_known) {
+                                /* In some vcpu's KVM_RUN, which one arm64 does not say. */
+                                anonymous = tid;
+                                n_anonymous++;
+                                continue;
+                        }
+                        fd = (int) sc.args[0];
+                }
                 for (unsigned i = 0; i < h->n_vcpus; i++) {
                         HelperVcpu *v = &h->vcpus[i];
 
                         if (v->tid > 0)
                                 continue;
-                        if (by_name ? thread_named_for(h->pid, de->d_name, v->index) : v->remote_fd == fd) {
+                        if (by == FIND_NAME ? thread_named_for(h->pid, de->d_name, v->index) : v->remote_fd == fd) {
+                                static const char *const how[] = {
+                                        [FIND_BLOCKED] = "blocked in its KVM_RUN",
+                                        [FIND_PROBE] = "stopped in its KVM_RUN",
+                                        [FIND_NAME] = "its name",
+                                };
                                 v->tid = tid;
+                                v->found_by = how[by];
                                 found++;
+                                break;
                         }
                 }
         }
+        /* One vcpu left and one thread in a KVM_RUN: that one is its. */
+        if (n_anonymous == 1 && h->n_vcpus - count_found(h) == 1) {
+                for (unsigned i = 0; i < h->n_vcpus; i++)
+                        if (h->vcpus[i].tid <= 0) {
+                                h->vcpus[i].tid = anonymous;
+                                h->vcpus[i].found_by = "the one thread stopped in a KVM_RUN";
+                                found++;
+                        }
+        } else if (n_anonymous > 1 && n_anonymous >= h->n_vcpus - count_found(h))
+                h->probe_ambiguous = true;
         return found;
 }
 
-/* Each vcpu's thread: from KVM's debugfs, else the thread seen blocked in
- * its KVM_RUN (a vcpu whose guest is busy is "running", not blocked, and
- * may never be seen so), else QEMU's thread name. */
+/* Each vcpu's thread: from KVM's debugfs (x86), else the thread seen
+ * blocked in its KVM_RUN (an idle guest's), else the one found in KVM_RUN
+ * when stopped for a moment (a busy guest's vcpu is running, not blocked,
+ * and is never seen from outside; on arm64 this names the vcpu only when
+ * one is left), else the thread's name ("CPU N/KVM", QEMU's debug-threads). */
 static int find_threads(Helper *h) {
         struct timespec pause = { .tv_nsec = 20 * 1000 * 1000 };
         unsigned missing = h->n_vcpus;
 
         missing -= find_threads_in_debugfs(h);
-        for (int waited = 0; missing > 0 && waited <= FIND_THREADS_MS; waited += 20) {
-                missing -= find_threads_once(h, false);
+        for (int waited = 0; missing > 0 && waited <= FIND_BLOCKED_MS; waited += 20) {
+                missing -= find_threads_once(h, FIND_BLOCKED);
+                if (missing > 0)
+                        (void) nanosleep(&pause, NULL);
+        }
+        /* A vcpu thread busy with an exit in the VMM is in no KVM_RUN: look again. */
+        for (int pass = 0; missing > 0 && pass < FIND_PROBE_PASSES && !h->probe_ambiguous; pass++) {
+                missing -= find_threads_once(h, FIND_PROBE);
                 if (missing > 0)
                         (void) nanosleep(&pause, NULL);
         }
         if (missing > 0)
-                missing -= find_threads_once(h, true);
+                missing -= find_threads_once(h, FIND_NAME);
         return missing > 0 ? -ESRCH : 0;
 }
 
@@ -496,14 +561,18 @@ int main(int argc, char *argv[]) {
                 return fail(EXIT_FAILURE_, "attaching by pid drives a VMM's vcpu threads by ptrace, which serror "
                             "supports on arm64 and x86-64 only; start the VMM with libserror-preload instead");
         r = find_threads(h);
+        if (h->verbose)
+                for (unsigned i = 0; i < h->n_vcpus; i++)
+                        if (h->vcpus[i].tid > 0)
+                                say("vcpu %" PRIu32 " (fd %d): thread %d, from %s", h->vcpus[i].index,
+                                    h->vcpus[i].remote_fd, (int) h->vcpus[i].tid, h->vcpus[i].found_by);
         if (r < 0)
                 for (unsigned i = 0; i < h->n_vcpus; i++)
                         if (h->vcpus[i].tid <= 0)
                                 return fail(EXIT_FAILURE_, "cannot tell which thread of pid %d runs vcpu %" PRIu32
-                                            " (fd %d): KVM's debugfs (/sys/kernel/debug/kvm) does not say, and no "
-                                            "thread was seen blocked in its KVM_RUN for %d ms; is the VM paused?",
-                                            (int) h->pid, h->vcpus[i].index, h->vcpus[i].remote_fd,
-                                            FIND_THREADS_MS);
+                                            " (fd %d): no thread was in its KVM_RUN, blocked or stopped %d times; "
+                                            "is the VM paused?", (int) h->pid, h->vcpus[i].index,
+                                            h->vcpus[i].remote_fd, FIND_PROBE_PASSES);
         for (unsigned i = 0; i < h->n_vcpus; i++) {
                 HelperVcpu *v = &h->vcpus[i];
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* One ioctl run as a thread of another process: seize, interrupt, point the registers at a syscall instruction, step to the syscall's exit, restore, detach (DOMAIN.md 7); arm64 and x86-64. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "macro.h"
 #include "ptrace-call.h"
@@ -44,6 +46,24 @@ static void set_call(struct user_regs_struct *r, uint64_t insn, int fd, unsigned
         r->regs[2] = arg;
         r->pc = insn;
 }
+static int copy_from(pid_t pid, uint64_t remote, void *local, size_t size);
+
+/* At an interrupt stop the kernel has already forgotten the syscall number
+ * (do_signal) and x0 holds the result, but x8 and x1..x2 are as the caller
+ * set them: a syscall it was in is the svc right before pc. */
+static int read_syscall(pid_t pid, const struct user_regs_struct *r, PtraceSyscall *ret) {
+        uint8_t insn[4];
+
+        if (r->pc < 4 || copy_from(pid, r->pc - 4, insn, sizeof(insn)) < 0 || !is_syscall_insn(insn))
+                return 0;
+        ret->nr = (long) r->regs[8];
+        ret->args[0] = 0;
+        ret->args[1] = r->regs[1];
+        ret->args[2] = r->regs[2];
+        ret->arg0_known = false;
+        return 0;
+}
+
 /* arm64 rewinds an interrupted restartable syscall before the stop (x0 and
  * pc as they were at its svc), and restarts nothing once pc has moved. */
 static void settle_restart(struct user_regs_struct *r) {
@@ -66,6 +86,20 @@ static void set_call(struct user_regs_struct *r, uint64_t insn, int fd, unsigned
         r->rip = insn;
         r->eflags &= ~(UINT64_C(1) << 8); /* no single-step trap */
 }
+/* At an interrupt stop orig_rax still holds the syscall the thread was in
+ * (-1: none), and rdi, rsi, rdx its arguments. */
+static int read_syscall(pid_t pid, const struct user_regs_struct *r, PtraceSyscall *ret) {
+        (void) pid;
+        ret->nr = (long) r->orig_rax;
+        if (ret->nr < 0)
+                return 0;
+        ret->args[0] = r->rdi;
+        ret->args[1] = r->rsi;
+        ret->args[2] = r->rdx;
+        ret->arg0_known = true;
+        return 0;
+}
+
 /* x86-64 rewinds an interrupted restartable syscall only after the stop,
  * and only if orig_rax still says "in a syscall": do it here, in the copy
  * that is put back, so the thread re-issues its syscall as it would have. */
@@ -229,16 +263,14 @@ static int step_to_syscall_stop(pid_t tid, int *pending_signal, PtraceCallStats 
         }
 }
 
-int ptrace_call_ioctl(pid_t pid, pid_t tid, uint64_t insn, int fd, unsigned long request, void *arg, size_t arg_size,
-                      long *ret_result, PtraceCallStats *ret_stats) {
-        struct user_regs_struct saved, regs;
-        PtraceCallStats stats = {};
-        uint64_t t0, scratch = 0;
-        int status, pending_signal = 0, r, q;
+/* Seize and interrupt tid; its first stop's signal, if that was a signal
+ * for it, in *pending_signal (delivered at the release). */
+static int seize_and_stop(pid_t tid, int *pending_signal) {
+        int status, r;
 
+        *pending_signal = 0;
         if (ptrace(PTRACE_SEIZE, tid, NULL, (void *) (uintptr_t) PTRACE_O_TRACESYSGOOD) < 0)
                 return negative_errno();
-        t0 = monotonic_ns();
         if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0) {
                 r = negative_errno();
                 (void) ptrace(PTRACE_DETACH, tid, NULL, NULL);
@@ -248,10 +280,42 @@ int ptrace_call_ioctl(pid_t pid, pid_t tid, uint64_t insn, int fd, unsigned long
         if (r < 0)
                 return r;
         /* A signal-delivery stop serves as well; its signal goes in at the release. */
-        if (!is_event_stop(status)) {
-                pending_signal = WSTOPSIG(status);
+        if (!is_event_stop(status))
+                *pending_signal = WSTOPSIG(status);
+        return 0;
+}
+
+int ptrace_probe_syscall(pid_t pid, pid_t tid, PtraceSyscall *ret) {
+        struct user_regs_struct regs;
+        PtraceSyscall sc = { .nr = -1 };
+        int pending_signal, r;
+
+        r = seize_and_stop(tid, &pending_signal);
+        if (r < 0)
+                return r;
+        r = get_regs(tid, &regs);
+        if (r >= 0)
+                r = read_syscall(pid, &regs, &sc);
+        if (ptrace(PTRACE_DETACH, tid, NULL, (void *) (uintptr_t) pending_signal) < 0 && r >= 0)
+                r = negative_errno();
+        if (r >= 0)
+                *ret = sc;
+        return r;
+}
+
+int ptrace_call_ioctl(pid_t pid, pid_t tid, uint64_t insn, int fd, unsigned long request, void *arg, size_t arg_size,
+                      long *ret_result, PtraceCallStats *ret_stats) {
+        struct user_regs_struct saved, regs;
+        PtraceCallStats stats = {};
+        uint64_t t0, scratch = 0;
+        int pending_signal = 0, r, q;
+
+        t0 = monotonic_ns();
+        r = seize_and_stop(tid, &pending_signal);
+        if (r < 0)
+                return r;
+        if (pending_signal)
                 stats.signals++;
-        }
 
         r = get_regs(tid, &saved);
         if (r < 0)
@@ -298,6 +362,13 @@ detach:
 }
 
 #else /* neither arm64 nor x86-64 */
+
+int ptrace_probe_syscall(pid_t pid, pid_t tid, PtraceSyscall *ret) {
+        (void) pid;
+        (void) tid;
+        *ret = (PtraceSyscall) { .nr = -1 };
+        return -EOPNOTSUPP;
+}
 
 bool ptrace_call_supported(void) {
         return false;

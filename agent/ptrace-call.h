@@ -17,6 +17,19 @@ bool ptrace_call_supported(void);
  * (-ENOENT: none found, -EOPNOTSUPP: another architecture). */
 int ptrace_find_syscall_insn(pid_t pid, uint64_t *ret);
 
+/* The syscall a thread was in when it was stopped. */
+typedef struct PtraceSyscall {
+        long nr;            /* -1: none (it was running in user space) */
+        uint64_t args[3];
+        bool arg0_known;    /* arm64's kernel keeps the first argument where ptrace cannot read it */
+} PtraceSyscall;
+
+/* What thread tid of process pid is in the middle of: it is seized,
+ * interrupted, its registers read, and let go (a thread in KVM_RUN returns
+ * EINTR to the VMM, as after a kick). A vcpu whose guest is busy is running,
+ * not blocked, and /proc never shows it in KVM_RUN; this does. 0 or -errno. */
+int ptrace_probe_syscall(pid_t pid, pid_t tid, PtraceSyscall *ret);
+
 /* What one call cost the thread, for the pause a VMM sees. */
 typedef struct PtraceCallStats {
         uint64_t stopped_ns; /* from the interrupt to the thread's release */

@@ -139,29 +139,11 @@ gone_within_a_second() {
         gone_within_a_second l2-a
 }
 
-@test "preload: with -smp 2, --vcpu=1 lands on vcpu 1 of the L2 guest; the killed QEMU is forgotten" {
-        require_qemu_l2
-        start_qemu l2-b 2
-        wait_attached l2-b l2-b "[0,1]"
-        wait_l2 l2-b
-        console_has l2-b "L2:READY cpus=2"
-        run serrorctl inject --json --vcpu=1 l2-b uer
-        assert_success
-        [ "$(jq -r '.[0].outcome' <<<"$output")" = injected ]
-        [ "$(jq -r '.[0].vcpu' <<<"$output")" = 1 ]
-        wait_until 300 console_has l2-b "SError Interrupt on CPU1, code 0x00000000be000c11" ||
-                fail "no SError line from CPU1: $(tail -n 20 "$DIR/l2-b.console")"
-
-        kill -KILL "$QEMU_PID"
-        wait "$QEMU_PID" || true
-        gone_within_a_second l2-b
-}
-
-@test "preload: a QEMU in its own PID namespace, named by SERROR_VM_NAME, attaches with its labels and is injected" {
+@test "preload: a QEMU with -smp 2 in its own PID namespace, named by SERROR_VM_NAME, attaches with its labels; --vcpu=1 lands on vcpu 1; killed, it is forgotten" {
         require_qemu_l2
         command -v unshare >/dev/null || skip "unshare is not installed"
-        start_qemu l2-ns 1 unshare --pid --fork --kill-child env SERROR_VM_NAME=pod-vm SERROR_VM_LABELS=pod=p1,zone=b
-        wait_attached l2-ns pod-vm "[0]"
+        start_qemu l2-ns 2 unshare --pid --fork --kill-child env SERROR_VM_NAME=pod-vm SERROR_VM_LABELS=pod=p1,zone=b
+        wait_attached l2-ns pod-vm "[0,1]"
         grep -q 'serror-preload: serving VM "pod-vm" (name from SERROR_VM_NAME)' "$DIR/l2-ns.log"
         run serrorctl list --json
         [ "$(jq -c '.[] | select(.name == "pod-vm") | .labels' <<<"$output")" = '{"pod":"p1","zone":"b"}' ]
@@ -171,11 +153,13 @@ gone_within_a_second() {
         grep -q "VM pod-vm attached: pid $pid (1 in its PID namespace)" "$DIR/serrord.log"
 
         wait_l2 l2-ns
-        run serrorctl inject --json pod-vm uer
+        console_has l2-ns "L2:READY cpus=2"
+        run serrorctl inject --json --vcpu=1 pod-vm uer
         assert_success
         [ "$(jq -r '.[0].outcome' <<<"$output")" = injected ]
-        wait_until 300 console_has l2-ns "SError Interrupt on CPU0, code 0x00000000be000c11" ||
-                fail "no SError line: $(tail -n 20 "$DIR/l2-ns.console")"
+        [ "$(jq -r '.[0].vcpu' <<<"$output")" = 1 ]
+        wait_until 300 console_has l2-ns "SError Interrupt on CPU1, code 0x00000000be000c11" ||
+                fail "no SError line from CPU1: $(tail -n 20 "$DIR/l2-ns.console")"
 
         kill -KILL "$QEMU_PID"
         wait "$QEMU_PID" || true

@@ -17,7 +17,8 @@ deploy_tests = \
 	tests/deploy/restart.sh \
 	tests/deploy/reattach.sh \
 	tests/deploy/reload.sh \
-	tests/deploy/journal.sh
+	tests/deploy/journal.sh \
+	tests/deploy/dropin.sh
 deploy_guest = \
 	tests/deploy/guest/run-guest \
 	tests/deploy/guest/lib.sh \
@@ -27,7 +28,8 @@ deploy_guest = \
 	tests/deploy/guest/restart.guest \
 	tests/deploy/guest/reattach.guest \
 	tests/deploy/guest/reload.guest \
-	tests/deploy/guest/journal.guest
+	tests/deploy/guest/journal.guest \
+	tests/deploy/guest/dropin.guest
 
 TESTS += $(deploy_tests)
 EXTRA_DIST += $(deploy_tests) $(deploy_guest) \

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -80,6 +81,20 @@ static void check_child(int what, const char *doing) {
         int pending = -1, r, code;
         pid_t pid = start(what);
 
+        if (what != CHILD_SLEEP) {
+                PtraceSyscall sc = {};
+
+                /* What the thread is in the middle of, read while it is stopped. */
+                r = ptrace_probe_syscall(pid, pid, &sc);
+                if (what == CHILD_READ)
+                        tap_ok(r == 0 && sc.nr == SYS_read && sc.args[2] == 8 &&
+                               (!sc.arg0_known || sc.args[0] == (uint64_t) go_pipe[0]),
+                               "%s: stopped, it shows read(%d, ..., 8) (%d: %ld %s%llu, %llu)", doing, go_pipe[0], r,
+                               sc.nr, sc.arg0_known ? "" : "fd unknown, ", (unsigned long long) sc.args[0],
+                               (unsigned long long) sc.args[2]);
+                else
+                        tap_ok(r == 0 && sc.nr == -1, "%s: stopped, it shows no syscall (%d: %ld)", doing, r, sc.nr);
+        }
         r = ptrace_find_syscall_insn(pid, &insn);
         tap_ok(r == 0 && insn != 0, "%s: a system-call instruction found in its text (%d, 0x%llx)", doing, r,
                (unsigned long long) insn);

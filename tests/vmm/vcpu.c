@@ -5,6 +5,7 @@
 #endif
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -84,9 +85,13 @@ void *vcpu_thread(void *userdata) {
         struct vcpu *v = userdata;
         struct vm *vm = v->vm;
         sigset_t kick;
+        char name[16];
         int r;
 
         current_vcpu = v;
+        /* Named as QEMU names its vcpu threads (-name ...,debug-threads=on). */
+        (void) snprintf(name, sizeof(name), "CPU %u/KVM", v->index);
+        (void) pthread_setname_np(pthread_self(), name);
         __atomic_store_n(&v->tid, gettid(), __ATOMIC_RELEASE);
 
         /* Everything else stays blocked (inherited): only kicks reach this thread. */
