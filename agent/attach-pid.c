@@ -608,8 +608,8 @@ int main(int argc, char *argv[]) {
         opts.log_userdata = h;
         r = agent_new_proxy(&opts, h->pid, &agent);
         if (r < 0)
-                return fail(r == -EINVAL ? EXIT_USAGE : EXIT_FAILURE_, "cannot create the agent: %s%s", strerror(-r),
-                            h->last_problem[0] ? h->last_problem : "");
+                return fail(r == -EINVAL ? EXIT_USAGE : EXIT_FAILURE_, "cannot create the agent: %s%s%s", strerror(-r),
+                            h->last_problem[0] ? ": " : "", h->last_problem);
         for (unsigned i = 0; i < h->n_vcpus; i++) {
                 /* The kick is declared, never sent: the ptrace interrupt takes the thread out of KVM_RUN. */
                 r = serror_agent_add_vcpu(agent, h->vcpus[i].index, h->vcpus[i].fd, h->vcpus[i].tid, SIGUSR1);
