@@ -304,7 +304,13 @@ check() {
         assert_failure 4
         assert_output "serrorctl: cannot attach pid $target: pid $target holds no KVM vcpu: not a VMM, or its VM has no vcpus yet"
         if command -v setpriv >/dev/null; then
-                run setpriv --reuid=65534 --regid=65534 --clear-groups "$SERRORCTL" attach --pid="$target"
+                # Copies nobody can run wherever the build tree is (a clone in a 0700 directory).
+                helper_dir=$(mktemp -d /tmp/serror-helper.XXXXXX)
+                chmod 755 "$helper_dir"
+                cp "$SERROR_ATTACH_PID_HELPER" "$SERRORCTL" "$helper_dir/"
+                run setpriv --reuid=65534 --regid=65534 --clear-groups \
+                        env SERROR_ATTACH_PID_HELPER="$helper_dir/serror-attach-pid" "$helper_dir/serrorctl" attach --pid="$target"
+                rm -rf "$helper_dir"
                 assert_failure 5
                 assert_output --partial "cannot look at the fds of pid $target: Permission denied (attaching needs root or CAP_SYS_PTRACE)"
         fi
