@@ -111,27 +111,26 @@ static bool peer_may_ptrace(const Connection *c) {
         return false;
 }
 
-/* HELLO with capability PTRACE: serror-attach-pid speaks for vmm_pid. */
-static int hello_helper_check(Connection *c, const AttachMsg *m) {
-        const AttachHello *h = &m->hello;
+/* HELLO with capability PTRACE: may serror-attach-pid speak for vmm_pid?
+ * 0, or the (positive) errno to refuse it with and why. */
+static int hello_helper_refusal(const Connection *c, const AttachHello *h, char *why, size_t size) {
         char path[64];
 
         if (!peer_may_ptrace(c))
-                return connection_reply(c, m->request_id, EPERM,
-                             "HELLO speaks for pid %d by ptrace (capability PTRACE), which needs root or "
-                             "CAP_SYS_PTRACE; pid %d (uid %u) has neither",
-                             (int) h->vmm_pid, (int) c->peer.pid, (unsigned) c->peer.uid);
+                return snprintf(why, size, "HELLO speaks for pid %d by ptrace (capability PTRACE), which needs root or "
+                                "CAP_SYS_PTRACE; pid %d (uid %u) has neither",
+                                (int) h->vmm_pid, (int) c->peer.pid, (unsigned) c->peer.uid),
+                       EPERM;
         if (h->vmm_pid == c->peer.pid)
-                return connection_reply(c, m->request_id, EINVAL,
-                             "HELLO has capability PTRACE but speaks for its own pid %d", (int) h->vmm_pid);
+                return snprintf(why, size, "HELLO has capability PTRACE but speaks for its own pid %d", (int) h->vmm_pid),
+                       EINVAL;
         snprintf(path, sizeof(path), "/proc/%d", (int) h->vmm_pid);
         if (access(path, F_OK) < 0)
-                return connection_reply(c, m->request_id, ESRCH, "HELLO speaks for pid %d, which does not exist",
-                             (int) h->vmm_pid);
+                return snprintf(why, size, "HELLO speaks for pid %d, which does not exist", (int) h->vmm_pid), ESRCH;
         for (VM *vm = c->server->manager->vms; vm; vm = vm->next)
                 if (vm->pid == h->vmm_pid)
-                        return connection_reply(c, m->request_id, EEXIST, "pid %d is already attached as VM %s",
-                                     (int) h->vmm_pid, vm->name);
+                        return snprintf(why, size, "pid %d is already attached as VM %s", (int) h->vmm_pid, vm->name),
+                               EEXIST;
         return 0;
 }
 
@@ -149,9 +148,11 @@ static int handle_hello(Connection *c, const AttachMsg *m) {
         bool via_helper = h->capabilities & ATTACH_CAP_PTRACE;
 
         if (via_helper) {
-                r = hello_helper_check(c, m);
-                if (r != 0)
-                        return r;
+                char why[192];
+                int refusal = hello_helper_refusal(c, h, why, sizeof(why));
+
+                if (refusal != 0)
+                        return connection_reply(c, m->request_id, refusal, "%s", why);
         } else if (h->vmm_pid != c->peer.pid) {
                 /* The agent knows its pid as its own PID namespace numbers it: in a
                  * container that is not the pid SO_PEERCRED gives serrord. */

@@ -264,12 +264,14 @@ check() {
         sleep 600 </dev/null >/dev/null 2>&1 3>&- &
         target=$!
 
-        run setpriv --reuid=65534 --regid=65534 --clear-groups "$CLIENT" "$SOCK" ptrace-hello by-nobody "$target" </dev/null
-        assert_output --partial "EPERM HELLO speaks for pid $target by ptrace (capability PTRACE), which needs root or CAP_SYS_PTRACE; pid"
-        run "$CLIENT" "$SOCK" ptrace-hello by-self self </dev/null
-        assert_output --partial "EINVAL HELLO has capability PTRACE but speaks for its own pid"
-        run "$CLIENT" "$SOCK" ptrace-hello for-nobody 2147483646 </dev/null
-        assert_output --partial "ESRCH HELLO speaks for pid 2147483646, which does not exist"
+        # Each client holds its connection for half a second after the answer
+        # and prints anything else serrord sent: a refused HELLO attaches nothing.
+        run setpriv --reuid=65534 --regid=65534 --clear-groups "$CLIENT" "$SOCK" ptrace-hello by-nobody "$target" < <(sleep 0.5)
+        assert_output --regexp "^1 1 EPERM HELLO speaks for pid $target by ptrace \(capability PTRACE\), which needs root or CAP_SYS_PTRACE; pid [0-9]+ \(uid 65534\) has neither\$"
+        run "$CLIENT" "$SOCK" ptrace-hello by-self self < <(sleep 0.5)
+        assert_output --regexp "^1 22 EINVAL HELLO has capability PTRACE but speaks for its own pid [0-9]+\$"
+        run "$CLIENT" "$SOCK" ptrace-hello for-nobody 2147483646 < <(sleep 0.5)
+        assert_output "1 3 ESRCH HELLO speaks for pid 2147483646, which does not exist"
         vm_count_is 0
 
         mkfifo "$dir/h.in"
@@ -279,8 +281,8 @@ check() {
         run serrorctl list --json
         [ "$(jq -r '.[] | select(.name == "for-sleep") | .pid' <<<"$output")" = "$target" ]
         grep -q "VM for-sleep attached: pid $target (sleep) through the ptrace helper pid [0-9]* (attach-client)" "$dir/serrord.log"
-        run "$CLIENT" "$SOCK" ptrace-hello again "$target" </dev/null
-        assert_output --partial "EEXIST pid $target is already attached as VM for-sleep"
+        run "$CLIENT" "$SOCK" ptrace-hello again "$target" < <(sleep 0.5)
+        assert_output "1 17 EEXIST pid $target is already attached as VM for-sleep"
 
         exec 4>&-
         wait_until 30 vm_count_is 0

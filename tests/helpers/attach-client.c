@@ -25,7 +25,9 @@
  * or "closed" when serrord closed the connection. Exit 0 unless the client
  * itself failed. ATTACH_CLIENT_COMM sets the client's command name.
  * Scenario ptrace-hello speaks for pid ARG ("self": its own) as the
- * attach-by-pid helper does, then holds the connection until stdin closes. */
+ * attach-by-pid helper does, holds the connection until stdin closes, and
+ * then prints whatever else serrord sent meanwhile (a refusal must be the
+ * last word on a HELLO). */
 
 static int sock = -1;
 static uint64_t next_id = 1;
@@ -421,9 +423,15 @@ int main(int argc, char *argv[]) {
                 m.hello.capabilities = ATTACH_CAP_PTRACE | ATTACH_CAP_AGENT_THREAD;
                 snprintf(m.hello.name, sizeof(m.hello.name), "%s", name);
                 send_msg(&m, NULL, 0);
-                if (expect_reply() == 0)
-                        while (read(STDIN_FILENO, &c, 1) > 0)
-                                ;
+                (void) expect_reply();
+                while (read(STDIN_FILENO, &c, 1) > 0)
+                        ;
+                for (;;) {
+                        struct pollfd p = { .fd = sock, .events = POLLIN };
+
+                        if (poll(&p, 1, 0) <= 0 || expect_reply() < 0)
+                                break;
+                }
         } else if (streq(scenario, "bye")) {
                 AttachMsg m = { .type = ATTACH_MSG_BYE };
                 hello(name);
