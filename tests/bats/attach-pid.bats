@@ -45,14 +45,6 @@ attach_pid() {
         fi
 }
 
-traced_threads() {
-        awk '/^TracerPid:/ && $2 != 0 { n++ } END { print n + 0 }' /proc/"$1"/task/*/status
-}
-
-process_gone() {
-        ! kill -0 "$1" 2>/dev/null
-}
-
 # inject_on_vcpu1 VM OUT: this architecture's error on the VM's vcpu 1, and
 # the guest's own report of it in the VMM's output OUT; vcpu 0 took nothing.
 inject_on_vcpu1() {

@@ -218,3 +218,12 @@ start_vmm() {
 vm_vcpus_are() {
         [ "$(serrorctl list --json | jq -c "[.[] | select(.name == \"$1\") | .vcpus[].index]")" = "$2" ]
 }
+
+# traced_threads PID: how many threads of PID are traced right now (attach --pid must leave none).
+traced_threads() {
+        awk '/^TracerPid:/ && $2 != 0 { n++ } END { print n + 0 }' /proc/"$1"/task/*/status
+}
+
+process_gone() {
+        ! kill -0 "$1" 2>/dev/null
+}

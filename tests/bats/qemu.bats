@@ -166,15 +166,6 @@ gone_within_a_second() {
         gone_within_a_second pod-vm
 }
 
-# traced_threads PID: how many threads of PID are traced right now.
-traced_threads() {
-        awk '/^TracerPid:/ && $2 != 0 { n++ } END { print n + 0 }' /proc/"$1"/task/*/status
-}
-
-process_gone() {
-        ! kill -0 "$1" 2>/dev/null
-}
-
 @test "attach --pid: a QEMU started without the preload takes a CE and a UER by ptrace, and runs on untraced after detach" {
         require_qemu_l2
         QEMU_PLAIN=1 start_qemu l2-p 1
